@@ -1,0 +1,18 @@
+"""gan_helpers: the library behind the cartoon GAN notebooks.
+
+Importing it starts TensorFlow quietly (see ``gan_helpers._tf``).
+"""
+from ._tf import keras, tf  # noqa: F401  (imported first: silences TF's start-up lines)
+from .config import (DEFAULT_PRESET, PRESETS, QUICK, GANConfig, make_config, quick_value,
+                     set_seed)
+from .data import (batch_plan, iterate_batches, load_cartoon_faces, load_dataset,
+                   load_image_folder, make_dataset, render_cartoon_faces, scale_images,
+                   unscale_images)
+from .gan import (build_gan, compile_discriminator, generate_training_mode, sample_labels,
+                  sample_noise, train_discriminator, train_generator, train_step)
+from .models import build_discriminator, build_generator
+from .training import Run, TrainingDiverged, load_run, read_history, train
+from .viz import (make_image_grid, plot_image_grid, plot_losses, plot_scores, save_image_grid,
+                  save_progress_gif)
+
+__version__ = "0.1.0"

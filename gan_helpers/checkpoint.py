@@ -1,0 +1,141 @@
+"""Atomic checkpoints: a run can be killed at any moment and resumed from the last good one.
+
+A checkpoint is a folder ``checkpoints/ckpt-<step>`` written under a temporary name and
+renamed into place; the pointer file ``checkpoints/latest`` is replaced atomically
+after the rename, so "latest" always names a complete checkpoint.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+LATEST = "latest"
+KEEP = 2  # complete checkpoints kept on disk
+
+
+def write_text_atomic(path, text: str) -> None:
+    """Write a text file via a temporary file and ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def optimizer_state(optimizer) -> dict[str, np.ndarray]:
+    """Every variable of a built Keras optimiser, by position (Adam: step, moments)."""
+    return {f"{i:04d}": np.asarray(v.numpy()) for i, v in enumerate(optimizer.variables)}
+
+
+def restore_optimizer_state(optimizer, variables, state: dict[str, np.ndarray], what: str) -> None:
+    """Build ``optimizer`` for ``variables`` and load the arrays of :func:`optimizer_state`."""
+    if not optimizer.built:
+        optimizer.build(variables)
+    if len(state) != len(optimizer.variables):
+        raise ValueError(
+            f"checkpoint's {what} optimiser has {len(state)} variables, the model needs "
+            f"{len(optimizer.variables)}: the checkpoint is from a different configuration")
+    for (key, value), variable in zip(sorted(state.items()), optimizer.variables):
+        if tuple(value.shape) != tuple(variable.shape):
+            raise ValueError(
+                f"checkpoint's {what} optimiser variable {key} has shape {value.shape}, "
+                f"the model needs {tuple(variable.shape)}: different image or latent size?")
+        variable.assign(value)
+
+
+def save_checkpoint(checkpoint_dir, step: int, generator, discriminator, gan,
+                    state: dict, arrays: dict[str, np.ndarray]) -> Path:
+    """Write a complete checkpoint for ``step`` and point ``latest`` at it.
+
+    Args:
+        checkpoint_dir: the run's ``checkpoints`` folder.
+        step: global iteration count (names the folder).
+        generator, discriminator, gan: the models; the optimisers are D's and gan's.
+        state: JSON-serialisable counters, RNG state, history, config.
+        arrays: NumPy arrays to keep (e.g. ``fixed_noise``).
+
+    Returns:
+        The checkpoint folder.
+    """
+    checkpoint_dir = Path(checkpoint_dir)
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    final = checkpoint_dir / f"ckpt-{step:08d}"
+    tmp = Path(tempfile.mkdtemp(dir=checkpoint_dir, prefix=".writing-"))
+    try:
+        generator.save_weights(tmp / "generator.weights.h5")
+        discriminator.save_weights(tmp / "discriminator.weights.h5")
+        np.savez(tmp / "d_optimizer.npz", **optimizer_state(discriminator.optimizer))
+        np.savez(tmp / "g_optimizer.npz", **optimizer_state(gan.optimizer))
+        np.savez(tmp / "arrays.npz", **arrays)
+        (tmp / "state.json").write_text(json.dumps(state), encoding="utf-8")
+        for file in tmp.iterdir():  # flush data before the rename makes it visible
+            with open(file, "rb") as handle:
+                os.fsync(handle.fileno())
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    write_text_atomic(checkpoint_dir / LATEST, final.name + "\n")
+    _prune(checkpoint_dir, keep=final.name)
+    return final
+
+
+def _prune(checkpoint_dir: Path, keep: str) -> None:
+    complete = sorted(p for p in checkpoint_dir.glob("ckpt-*") if p.is_dir())
+    for old in complete[:-KEEP]:
+        if old.name != keep:
+            shutil.rmtree(old, ignore_errors=True)
+    for stale in checkpoint_dir.glob(".writing-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def latest_checkpoint(checkpoint_dir) -> Path | None:
+    """The folder named by ``latest``, or None when the run has no complete checkpoint."""
+    pointer = Path(checkpoint_dir) / LATEST
+    if not pointer.exists():
+        return None
+    folder = Path(checkpoint_dir) / pointer.read_text(encoding="utf-8").strip()
+    return folder if (folder / "state.json").exists() else None
+
+
+def load_checkpoint(folder, generator, discriminator, gan) -> tuple[dict, dict[str, np.ndarray]]:
+    """Load weights and optimiser state into the models; return (state, arrays)."""
+    folder = Path(folder)
+    state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
+    # Build both optimisers first: D's weights file also holds D's optimiser variables,
+    # which Keras can only load into a built optimiser.
+    discriminator.trainable = True
+    if not discriminator.optimizer.built:
+        discriminator.optimizer.build(discriminator.trainable_variables)
+    if not gan.optimizer.built:
+        gan.optimizer.build(generator.trainable_variables)
+    try:
+        generator.load_weights(folder / "generator.weights.h5")
+        discriminator.load_weights(folder / "discriminator.weights.h5")
+    except ValueError as error:
+        raise ValueError(
+            f"checkpoint {folder} does not fit these models (different image size, latent "
+            f"size or widths?): {str(error).splitlines()[0]}") from None
+    discriminator.trainable = True
+    restore_optimizer_state(discriminator.optimizer, discriminator.trainable_variables,
+                            dict(np.load(folder / "d_optimizer.npz")), "discriminator")
+    restore_optimizer_state(gan.optimizer, generator.trainable_variables,
+                            dict(np.load(folder / "g_optimizer.npz")), "generator")
+    discriminator.trainable = False
+    with np.load(folder / "arrays.npz") as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    return state, arrays

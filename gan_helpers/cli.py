@@ -1,0 +1,141 @@
+"""The command line: ``python -m gan_helpers train | sample | prepare-data``.
+
+Errors a user can fix (unknown dataset, bad size, missing run folder) print one line
+and exit with status 2, without a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_USAGE = 2
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .config import DEFAULT_PRESET, PRESETS, SUPPORTED_IMAGE_SIZES
+
+    parser = _OneLineParser(prog="python -m gan_helpers",
+                            description="Train a DCGAN that draws cartoon faces.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
+
+    train = sub.add_parser("train", help="train a GAN (or --resume one)")
+    train.add_argument("--data", default="cartoon-faces",
+                       help="'cartoon-faces' (built in) or a folder of images")
+    train.add_argument("--preset", default=DEFAULT_PRESET, choices=sorted(PRESETS),
+                       help=f"recipe (default: {DEFAULT_PRESET})")
+    train.add_argument("--image-size", type=int, choices=SUPPORTED_IMAGE_SIZES,
+                       help="side in pixels (default: the preset's)")
+    train.add_argument("--epochs", type=_positive_int,
+                       help="total epochs of the run, also when resuming (default: the preset's)")
+    train.add_argument("--batch-size", type=_positive_int, help="default: the preset's")
+    train.add_argument("--num-images", type=_positive_int,
+                       help="use only this many images (default: all; 10,000 built-in faces)")
+    train.add_argument("--run-dir", type=Path, help="run folder (default: a new one under runs/)")
+    train.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--checkpoint-minutes", type=_positive_float,
+                       help="also checkpoint inside an epoch this often")
+    train.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+    sample = sub.add_parser("sample", help="draw a grid of faces from a trained run")
+    sample.add_argument("--run-dir", type=Path, required=True)
+    sample.add_argument("--count", type=_positive_int, default=64)
+    sample.add_argument("--out", type=Path, required=True, help="PNG file to write")
+    sample.add_argument("--seed", type=int, default=None, help="noise seed (default: random)")
+
+    prepare = sub.add_parser("prepare-data", help="render or decode a dataset into the cache")
+    prepare.add_argument("--data", default="cartoon-faces")
+    prepare.add_argument("--image-size", type=int, default=64)
+    prepare.add_argument("--num-images", type=_positive_int)
+    prepare.add_argument("--preview", type=Path, help="also write a PNG grid of the first 64")
+    prepare.add_argument("--export", type=Path, help="also write every image as a PNG into this folder")
+    return parser
+
+
+def _train(args) -> int:
+    from .training import train
+
+    if args.resume and args.run_dir is None:
+        raise ValueError("--resume needs --run-dir: the folder of the run to continue")
+    if args.resume:  # keep the run's data and preset settings; only what was given changes
+        explicit = {"image_size": args.image_size, "epochs": args.epochs,
+                    "batch_size": args.batch_size}
+        train(run_dir=args.run_dir, resume=True, progress=not args.no_progress,
+              checkpoint_minutes=args.checkpoint_minutes, **explicit)
+        return 0
+    train(data=args.data, preset=args.preset, image_size=args.image_size, epochs=args.epochs,
+          batch_size=args.batch_size, run_dir=args.run_dir, seed=args.seed,
+          num_images=args.num_images, checkpoint_minutes=args.checkpoint_minutes,
+          progress=not args.no_progress)
+    return 0
+
+
+def _sample(args) -> int:
+    import numpy as np
+
+    from .gan import sample_noise
+    from .training import load_run
+    from .viz import save_image_grid
+
+    run = load_run(args.run_dir)
+    noise = sample_noise(np.random.default_rng(args.seed), args.count, run.config.latent_dim)
+    path = save_image_grid(run.sample(noise), args.out)
+    print(f"wrote {args.count} samples from {args.run_dir} (step {run.step}) to {path}")
+    return 0
+
+
+def _prepare(args) -> int:
+    from .data import export_images, load_dataset
+    from .viz import save_image_grid
+
+    images = load_dataset(args.data, args.image_size, count=args.num_images)
+    print(f"{args.data}: {len(images)} images of {args.image_size} px ready")
+    if args.preview:
+        save_image_grid(images[:64], args.preview, ncols=8)
+        print(f"preview: {args.preview}")
+    if args.export:
+        export_images(images, args.export)
+        print(f"exported {len(images)} PNG files to {args.export}")
+    return 0
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        from .training import TrainingDiverged
+
+        handler = {"train": _train, "sample": _sample, "prepare-data": _prepare}[args.command]
+        return handler(args)
+    except (ValueError, FileNotFoundError, NotADirectoryError, TrainingDiverged) as error:
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        print(f"python -m gan_helpers {args.command}: error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted: continue with --resume --run-dir RUN", file=sys.stderr)
+        return 130

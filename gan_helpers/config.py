@@ -1,0 +1,155 @@
+"""Presets, quick mode and the one seed helper.
+
+Quick mode is read here and nowhere else: set ``GAN_QUICK=1`` in the environment and
+every long step (dataset size, epochs, iterations) shrinks through :func:`quick_value`,
+while the code path stays the same.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import random
+from typing import Any
+
+import numpy as np
+
+QUICK = os.environ.get("GAN_QUICK", "0").strip().lower() in {"1", "true", "yes", "on"}
+"""True when the environment asks for quick mode (``GAN_QUICK=1``)."""
+
+SUPPORTED_IMAGE_SIZES = (32, 64, 128)
+
+
+def quick_value(full, quick):
+    """Return ``quick`` in quick mode (``GAN_QUICK=1``), else ``full``.
+
+    Use it for every knob that makes a step long, so a notebook or test shows the
+    full value next to the quick one: ``num_epochs = quick_value(10, 1)``.
+    """
+    return quick if QUICK else full
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python's, NumPy's and TensorFlow's global random generators.
+
+    Call it in a notebook's configuration cell and again right before building a
+    model. On one CPU, with the same TensorFlow version, a seed fixes the data order,
+    the initial weights, the fixed noise and the labels; training steps themselves are
+    not guaranteed bit-identical because oneDNN may reorder floating-point sums.
+    """
+    from ._tf import keras
+
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    random.seed(int(seed))
+    np.random.seed(int(seed) % 2**32)
+    keras.utils.set_random_seed(int(seed))
+
+
+@dataclasses.dataclass
+class GANConfig:
+    """Every knob of a run: model shape, optimisers, labels and noise.
+
+    Attributes:
+        image_size: side of the square images, one of 32, 64, 128.
+        latent_dim: length of the noise vector z.
+        batch_size: images per step for each of D's real and fake halves and for G.
+        lr_d, lr_g: Adam learning rates of the discriminator and the generator.
+        beta_1: Adam's first-moment decay (0.5 in DCGAN).
+        real_label_range: D's target for real images is drawn U(lo, hi) every batch.
+        fake_label_range: D's target for fakes is drawn U(lo, hi) every batch.
+        label_flip_prob: chance that a D target is swapped between real and fake.
+        instance_noise_std: std of Gaussian noise added to real images for D.
+        d_batch_norm: BatchNorm in D (off: a frozen BatchNorm misbehaves in Keras 3).
+        d_dropout: dropout rate after each of D's convolutions.
+        filters: width of the first D / last G convolution (DCGAN's 64).
+        flip_images: random horizontal flips of the training images.
+        epochs: passes over the dataset (a run's total, also when resuming).
+    """
+
+    image_size: int = 64
+    latent_dim: int = 100
+    batch_size: int = 64
+    lr_d: float = 2e-4
+    lr_g: float = 2e-4
+    beta_1: float = 0.5
+    real_label_range: tuple[float, float] = (0.8, 1.0)
+    fake_label_range: tuple[float, float] = (0.0, 0.2)
+    label_flip_prob: float = 0.0
+    instance_noise_std: float = 0.0
+    d_batch_norm: bool = False
+    d_dropout: float = 0.0
+    filters: int = 64
+    flip_images: bool = True
+    epochs: int = 12
+
+    def __post_init__(self):
+        self.real_label_range = tuple(float(v) for v in self.real_label_range)
+        self.fake_label_range = tuple(float(v) for v in self.fake_label_range)
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first knob that is out of range."""
+        if self.image_size not in SUPPORTED_IMAGE_SIZES:
+            raise ValueError(
+                f"image_size must be one of {SUPPORTED_IMAGE_SIZES}, got {self.image_size}"
+            )
+        for name in ("latent_dim", "batch_size", "filters", "epochs"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        for name in ("lr_d", "lr_g"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if not 0.0 <= self.beta_1 < 1.0:
+            raise ValueError(f"beta_1 must be in [0, 1), got {self.beta_1!r}")
+        for name in ("real_label_range", "fake_label_range"):
+            lo, hi = getattr(self, name)
+            if not 0.0 <= lo <= hi <= 1.0:
+                raise ValueError(f"{name} must satisfy 0 <= lo <= hi <= 1, got {(lo, hi)}")
+        for name in ("label_flip_prob", "d_dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
+        if self.instance_noise_std < 0:
+            raise ValueError(f"instance_noise_std must be >= 0, got {self.instance_noise_std!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "GANConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown GANConfig fields: {', '.join(unknown)}")
+        return cls(**values)
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # Radford et al. 2015 with the noisy labels of the seeds: the documented default.
+    "dcgan": dict(image_size=64, lr_d=2e-4, lr_g=2e-4, beta_1=0.5, batch_size=64),
+    # mlwhiz's anime DCGAN in Keras: slower G, noisy labels real U(0.8, 1), fake U(0, 0.2).
+    "mlwhiz": dict(
+        image_size=64, lr_d=2e-4, lr_g=1.5e-4, beta_1=0.5, batch_size=64,
+        real_label_range=(0.8, 1.0), fake_label_range=(0.0, 0.2),
+    ),
+    # Surma's Simpsons DCGAN: 128 px, D learns 10x slower than G, one-sided label
+    # smoothing (real 0.9, fake 0) and Gaussian noise on the real inputs. Surma's D had
+    # BatchNorm; under Keras 3 a frozen BatchNorm changes D in G's step, so it is off.
+    "surma": dict(
+        image_size=128, lr_d=4e-5, lr_g=4e-4, beta_1=0.5, batch_size=64,
+        real_label_range=(0.9, 0.9), fake_label_range=(0.0, 0.0), instance_noise_std=0.1,
+    ),
+}
+DEFAULT_PRESET = "dcgan"
+
+
+def make_config(preset: str = DEFAULT_PRESET, **overrides) -> GANConfig:
+    """Build a :class:`GANConfig` from a named preset plus overrides.
+
+    ``None`` overrides are ignored, so command-line defaults can pass straight through.
+    """
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(sorted(PRESETS))}")
+    values = dict(PRESETS[preset])
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return GANConfig.from_dict(values)

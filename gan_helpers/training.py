@@ -1,0 +1,298 @@
+"""The training loop: epochs, history, fixed-noise progress grids, checkpoints and resume."""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import checkpoint as ckpt
+from . import viz
+from .config import DEFAULT_PRESET, QUICK, GANConfig, make_config, quick_value, set_seed
+from .data import CARTOON_FACES, iterate_batches, load_dataset, steps_per_epoch
+from .gan import build_gan, sample_noise, train_step
+from .models import build_discriminator, build_generator
+
+HISTORY_KEYS = ("step", "epoch", "d_loss", "d_loss_real", "d_loss_fake", "g_loss",
+                "d_real", "d_fake", "seconds")
+# Settings that fix the shapes of the weights: a resumed run must keep them.
+SHAPE_KEYS = ("image_size", "latent_dim", "filters", "d_batch_norm")
+FIXED_NOISE_COUNT = 64
+
+
+class TrainingDiverged(RuntimeError):
+    """A step produced NaN or inf; the run stopped and its last checkpoint is intact."""
+
+
+@dataclasses.dataclass
+class Run:
+    """A run in memory: models, configuration, history and where it lives on disk."""
+
+    generator: object
+    discriminator: object
+    gan: object
+    config: GANConfig
+    run_dir: Path
+    fixed_noise: np.ndarray
+    history: list = dataclasses.field(default_factory=list)
+    epoch: int = 0  # completed epochs
+    step: int = 0  # completed iterations
+    data: str = CARTOON_FACES
+    seed: int = 0
+    num_images: int = 0
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.run_dir / "checkpoints"
+
+    def sample(self, noise=None, count: int = 16) -> np.ndarray:
+        """Generator images, float32 (N, S, S, C) in [-1, 1], in inference mode."""
+        if noise is None:
+            noise = sample_noise(np.random.default_rng(), count, self.config.latent_dim)
+        return np.asarray(self.generator(noise, training=False))
+
+
+def new_run_dir(root="runs", name: str | None = None) -> Path:
+    """A fresh folder under ``root``, named by the time unless ``name`` is given."""
+    base = Path(root) / (name or time.strftime("%Y%m%d-%H%M%S"))
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    return path
+
+
+def build_models(config: GANConfig, seed: int = 0):
+    """Seed, then build G, D and the combined model for ``config``."""
+    set_seed(seed)
+    generator = build_generator(config.latent_dim, config.image_size, filters=config.filters)
+    discriminator = build_discriminator(config.image_size, filters=config.filters,
+                                        batch_norm=config.d_batch_norm, dropout=config.d_dropout)
+    gan = build_gan(generator, discriminator, config=config)
+    return generator, discriminator, gan
+
+
+def _write_history(run_dir: Path, history: list) -> None:
+    ckpt.write_text_atomic(run_dir / "history.json", json.dumps(history))
+    lines = [",".join(HISTORY_KEYS)]
+    lines += [",".join(repr(row.get(k, "")) if isinstance(row.get(k), float) else str(row.get(k, ""))
+                       for k in HISTORY_KEYS) for row in history]
+    ckpt.write_text_atomic(run_dir / "history.csv", "\n".join(lines) + "\n")
+
+
+def read_history(run_dir) -> list[dict]:
+    """The per-step history of a run folder (``history.json``)."""
+    path = Path(run_dir) / "history.json"
+    if not path.exists():
+        raise FileNotFoundError(f"no history.json in {run_dir}: has the run finished an epoch?")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _save(run: Run, rng: np.random.Generator, step_in_epoch: int, elapsed: float) -> Path:
+    state = {
+        "epoch": run.epoch,
+        "step": run.step,
+        "step_in_epoch": step_in_epoch,
+        "seconds": elapsed,
+        "rng": rng.bit_generator.state,
+        "history": run.history,
+        "config": run.config.to_dict(),
+    }
+    folder = ckpt.save_checkpoint(run.checkpoint_dir, run.step, run.generator, run.discriminator,
+                                  run.gan, state, {"fixed_noise": run.fixed_noise})
+    _write_history(run.run_dir, run.history)
+    return folder
+
+
+def _check_resumable(saved: dict, config: GANConfig, explicit: dict) -> GANConfig:
+    """Merge the saved config with explicitly given overrides; shapes must not change."""
+    for key in SHAPE_KEYS:
+        if key in explicit and explicit[key] != saved[key]:
+            raise ValueError(
+                f"cannot resume: the run was trained with {key}={saved[key]}, "
+                f"not {explicit[key]}; start a new run folder instead")
+    merged = dict(saved)
+    merged.update(explicit)
+    return GANConfig.from_dict(merged)
+
+
+def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GANConfig | None = None,
+          image_size: int | None = None, epochs: int | None = None, batch_size: int | None = None,
+          run_dir=None, resume: bool = False, seed: int = 0, num_images: int | None = None,
+          checkpoint_minutes: float | None = None, progress: bool = True,
+          images: np.ndarray | None = None, **overrides) -> Run:
+    """Train a DCGAN and write everything a person wants to look at into ``run_dir``.
+
+    The run folder gets ``config.json``, ``history.csv``/``.json`` (per step: d_loss,
+    g_loss, d_real, d_fake …), ``progress/epoch_NNNN.png`` (the fixed noise batch after
+    every epoch), ``progress.gif``, ``losses.png``, ``scores.png``, ``samples.png`` and
+    ``checkpoints/`` (every epoch, and every ``checkpoint_minutes`` if given).
+
+    Args:
+        data: ``"cartoon-faces"`` or a folder of images.
+        preset: ``"dcgan"`` (default), ``"mlwhiz"`` or ``"surma"``; see ``PRESETS``.
+        config: a full :class:`GANConfig` instead of ``preset``.
+        image_size, epochs, batch_size, **overrides: override the preset's values.
+            ``epochs`` is the run's total, also when resuming.
+        run_dir: the run folder (default: a new folder under ``runs/``).
+        resume: continue from the run folder's last checkpoint.
+        seed: seeds the weights, fixed noise, data order, labels and noise.
+        num_images: images of the dataset to use (default: all, 10,000 built-in faces).
+        checkpoint_minutes: also checkpoint inside an epoch this often.
+        progress: show progress bars.
+        images: uint8 (N, S, S, 3) to train on instead of loading ``data``.
+
+    Returns:
+        The :class:`Run`, with models and history in memory.
+
+    Raises:
+        FileNotFoundError: ``resume`` without a checkpoint in ``run_dir``.
+        TrainingDiverged: a step produced NaN or inf (the last checkpoint stays).
+    """
+    explicit = {k: v for k, v in dict(image_size=image_size, epochs=epochs,
+                                      batch_size=batch_size, **overrides).items() if v is not None}
+    run_dir = Path(run_dir) if run_dir is not None else None
+    saved_state = None
+    if resume:
+        if run_dir is None:
+            raise ValueError("resume needs run_dir: the folder of the run to continue")
+        if not run_dir.is_dir():
+            raise FileNotFoundError(f"cannot resume: run folder not found: {run_dir}")
+        latest = ckpt.latest_checkpoint(run_dir / "checkpoints")
+        if latest is None:
+            raise FileNotFoundError(f"cannot resume: no complete checkpoint in {run_dir / 'checkpoints'}")
+        meta = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+        config = _check_resumable(meta["config"], config, explicit)
+        data, seed, num_images = meta["data"], meta["seed"], meta["num_images"]
+    else:
+        if config is None:
+            config = make_config(preset, **explicit)
+        elif explicit:
+            config = GANConfig.from_dict({**config.to_dict(), **explicit})
+        if epochs is None and QUICK:
+            config.epochs = quick_value(config.epochs, 2)
+        run_dir = run_dir or new_run_dir()
+        if (run_dir / "checkpoints" / ckpt.LATEST).exists():
+            raise ValueError(f"{run_dir} already holds a run: pass resume=True (--resume) "
+                             f"to continue it, or choose another run folder")
+
+    if images is None:
+        images = load_dataset(data, config.image_size, count=num_images, progress=progress)
+        data_label = str(data)
+    else:
+        data_label = "<array>"
+    if images.shape[1] != config.image_size:
+        raise ValueError(f"images are {images.shape[1]} px but image_size is {config.image_size}")
+    if len(images) < config.batch_size:
+        raise ValueError(f"the dataset has {len(images)} images, fewer than one batch "
+                         f"({config.batch_size}); lower batch_size")
+    num_images = len(images)
+
+    generator, discriminator, gan = build_models(config, seed)
+    rng = np.random.default_rng([seed, 1])
+    fixed_noise = sample_noise(np.random.default_rng([seed, 2]), FIXED_NOISE_COUNT, config.latent_dim)
+    run = Run(generator, discriminator, gan, config, run_dir, fixed_noise,
+              data=data_label, seed=seed, num_images=num_images)
+    step_in_epoch, elapsed = 0, 0.0
+    if resume:
+        saved_state, arrays = ckpt.load_checkpoint(latest, generator, discriminator, gan)
+        run.fixed_noise = arrays["fixed_noise"]
+        run.history = saved_state["history"]
+        run.epoch, run.step = saved_state["epoch"], saved_state["step"]
+        step_in_epoch, elapsed = saved_state["step_in_epoch"], saved_state["seconds"]
+        rng.bit_generator.state = saved_state["rng"]
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "progress").mkdir(exist_ok=True)
+    ckpt.write_text_atomic(run_dir / "config.json", json.dumps(
+        {"config": config.to_dict(), "data": data_label, "seed": seed, "num_images": num_images},
+        indent=2))
+    np.save(run_dir / "fixed_noise.npy", run.fixed_noise)
+
+    steps = steps_per_epoch(num_images, config.batch_size)
+    if progress:
+        print(f"Training {config.image_size} px DCGAN on {num_images} images ({data_label}), "
+              f"{steps} steps/epoch, epochs {run.epoch + 1}-{config.epochs} -> {run_dir}")
+    start = time.perf_counter() - elapsed
+    last_save = time.perf_counter()
+    while run.epoch < config.epochs:
+        batches = iterate_batches(images, config.batch_size, shuffle=True,
+                                  flip=config.flip_images, seed=seed, epoch=run.epoch,
+                                  skip_batches=step_in_epoch)
+        bar = _progress_bar(steps, step_in_epoch, f"epoch {run.epoch + 1}/{config.epochs}", progress)
+        for real in batches:
+            logs = train_step(generator, discriminator, gan, real, rng=rng, config=config)
+            if not all(math.isfinite(v) for v in logs.values()):
+                bar.close()
+                last = ckpt.latest_checkpoint(run.checkpoint_dir)
+                where = f"{last} (step {last.name[5:].lstrip('0') or 0})" if last else "none yet"
+                bad = ", ".join(f"{k}={v}" for k, v in logs.items() if not math.isfinite(v))
+                raise TrainingDiverged(
+                    f"step {run.step + 1} produced {bad}; training stopped. Last good checkpoint: "
+                    f"{where}. Lower lr_d/lr_g and resume with --resume, or start a new run.")
+            run.step += 1
+            step_in_epoch += 1
+            run.history.append({"step": run.step, "epoch": run.epoch + 1, **logs,
+                                "seconds": round(time.perf_counter() - start, 3)})
+            bar.update(1)
+            bar.set_postfix(d_loss=f"{logs['d_loss']:.3f}", g_loss=f"{logs['g_loss']:.3f}",
+                            D_x=f"{logs['d_real']:.2f}", D_G_z=f"{logs['d_fake']:.2f}", refresh=False)
+            if checkpoint_minutes and time.perf_counter() - last_save > 60 * checkpoint_minutes \
+                    and step_in_epoch < steps:
+                _save(run, rng, step_in_epoch, time.perf_counter() - start)
+                last_save = time.perf_counter()
+        bar.close()
+        run.epoch += 1
+        step_in_epoch = 0
+        viz.save_image_grid(run.sample(run.fixed_noise),
+                            run_dir / "progress" / f"epoch_{run.epoch:04d}.png", ncols=8)
+        _save(run, rng, 0, time.perf_counter() - start)
+        last_save = time.perf_counter()
+    write_run_figures(run)
+    if progress:
+        print(f"Done: {run.step} iterations in {time.perf_counter() - start:.0f} s. "
+              f"Pictures in {run_dir}")
+    return run
+
+
+def _progress_bar(total: int, initial: int, desc: str, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=initial, desc=desc, unit="step", disable=not enabled,
+                file=sys.stdout, ncols=110, mininterval=1.0)
+
+
+def write_run_figures(run: Run) -> None:
+    """Write the GIF of the progress grids, the loss and score curves and a final grid."""
+    frames = sorted((run.run_dir / "progress").glob("epoch_*.png"))
+    if frames:
+        viz.save_progress_gif(frames, run.run_dir / "progress.gif")
+    if run.history:
+        steps = steps_per_epoch(run.num_images, run.config.batch_size)
+        window = max(1, min(50, len(run.history) // 20))
+        viz.save_figure(viz.plot_losses(run.history, window=window, steps_per_epoch=steps).figure,
+                        run.run_dir / "losses.png")
+        viz.save_figure(viz.plot_scores(run.history, window=window, steps_per_epoch=steps).figure,
+                        run.run_dir / "scores.png")
+    viz.save_image_grid(run.sample(run.fixed_noise), run.run_dir / "samples.png", ncols=8)
+
+
+def load_run(run_dir) -> Run:
+    """Rebuild a run's models from its last checkpoint (for sampling or evaluation)."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise FileNotFoundError(f"run folder not found: {run_dir}")
+    latest = ckpt.latest_checkpoint(run_dir / "checkpoints")
+    if latest is None or not (run_dir / "config.json").exists():
+        raise FileNotFoundError(f"no complete checkpoint in {run_dir}: train it first")
+    meta = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+    config = GANConfig.from_dict(meta["config"])
+    generator, discriminator, gan = build_models(config, meta["seed"])
+    state, arrays = ckpt.load_checkpoint(latest, generator, discriminator, gan)
+    return Run(generator, discriminator, gan, config, run_dir, arrays["fixed_noise"],
+               history=state["history"], epoch=state["epoch"], step=state["step"],
+               data=meta["data"], seed=meta["seed"], num_images=meta["num_images"])

@@ -1,0 +1,75 @@
+import subprocess
+import sys
+
+import pytest
+
+from gan_helpers import config
+
+
+def test_presets_build_valid_configs():
+    for name in config.PRESETS:
+        cfg = config.make_config(name)
+        assert cfg.image_size in config.SUPPORTED_IMAGE_SIZES
+    assert config.make_config("surma").image_size == 128
+    assert config.make_config("surma").lr_d == pytest.approx(4e-5)
+    assert config.make_config("mlwhiz").real_label_range == (0.8, 1.0)
+    assert config.DEFAULT_PRESET in config.PRESETS
+
+
+def test_overrides_apply_and_none_is_ignored():
+    cfg = config.make_config("dcgan", image_size=32, batch_size=None)
+    assert cfg.image_size == 32
+    assert cfg.batch_size == config.PRESETS["dcgan"]["batch_size"]
+
+
+@pytest.mark.parametrize("field,value,needle", [
+    ("image_size", 48, "image_size"),
+    ("batch_size", 0, "batch_size"),
+    ("lr_d", -1.0, "lr_d"),
+    ("real_label_range", (0.9, 0.8), "real_label_range"),
+    ("label_flip_prob", 1.5, "label_flip_prob"),
+])
+def test_bad_values_name_the_field(field, value, needle):
+    with pytest.raises(ValueError, match=needle):
+        config.make_config("dcgan", **{field: value})
+
+
+def test_unknown_preset_and_field():
+    with pytest.raises(ValueError, match="unknown preset 'nope'"):
+        config.make_config("nope")
+    with pytest.raises(ValueError, match="unknown GANConfig fields: colour"):
+        config.GANConfig.from_dict({"colour": 1})
+
+
+def test_config_round_trips_through_dict():
+    cfg = config.make_config("surma")
+    assert config.GANConfig.from_dict(cfg.to_dict()) == cfg
+
+
+def _quick_probe(env_value):
+    code = ("from gan_helpers import config, data; "
+            "print(config.QUICK, config.quick_value(10, 1), data.default_image_count())")
+    env = {"GAN_QUICK": env_value, "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True)
+    return out.stdout.split()
+
+
+def test_quick_mode_is_read_from_the_environment():
+    assert _quick_probe("1") == ["True", "1", "256"]
+    assert _quick_probe("0") == ["False", "10", "10000"]
+
+
+def test_set_seed_makes_draws_repeat():
+    import numpy as np
+
+    from gan_helpers import build_generator
+
+    config.set_seed(3)
+    a = build_generator(image_size=32).get_weights()[0]
+    b = np.random.rand()
+    config.set_seed(3)
+    assert np.array_equal(build_generator(image_size=32).get_weights()[0], a)
+    assert np.random.rand() == b
+    with pytest.raises(ValueError, match="seed"):
+        config.set_seed(-1)

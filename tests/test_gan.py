@@ -1,0 +1,137 @@
+"""The Keras 3 frozen-discriminator semantics, proven on real weights."""
+import numpy as np
+import pytest
+
+import gan_helpers as gh
+from gan_helpers import GANConfig, keras
+
+
+def _models(size=32, latent_dim=16, filters=8, seed=0, **config):
+    gh.set_seed(seed)
+    generator = gh.build_generator(latent_dim, size, filters=filters)
+    discriminator = gh.build_discriminator(size, filters=filters)
+    gan = gh.build_gan(generator, discriminator)
+    return generator, discriminator, gan
+
+
+def _snapshot(variables):
+    return [np.array(v.numpy(), copy=True) for v in variables]
+
+
+def _changed(before, variables):
+    return [not np.array_equal(a, v.numpy()) for a, v in zip(before, variables)]
+
+
+def _real(batch, size=32, seed=0):
+    return np.random.default_rng(seed).uniform(-1, 1, (batch, size, size, 3)).astype("float32")
+
+
+def _check_one_iteration(generator, discriminator, gan, batch, rng):
+    d_vars = discriminator.weights
+    g_trainable = [v for v in generator.weights if v.trainable]
+
+    d_before, g_before = _snapshot(d_vars), _snapshot(g_trainable)
+    gh.train_discriminator(generator, discriminator, _real(batch), rng=rng)
+    assert all(_changed(d_before, d_vars)), "D must update every weight in its own step"
+    assert not any(_changed(g_before, g_trainable)), "G must not change in D's step"
+
+    d_before, g_before = _snapshot(d_vars), _snapshot(g_trainable)
+    gh.train_generator(generator, discriminator, gan, batch, rng=rng)
+    assert not any(_changed(d_before, d_vars)), "D must stay frozen in G's step"
+    assert all(_changed(g_before, g_trainable)), "G must update every weight in its step"
+
+
+def test_d_learns_in_its_step_and_stays_frozen_in_g_step():
+    generator, discriminator, gan = _models()
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        _check_one_iteration(generator, discriminator, gan, 8, rng)
+
+
+def test_semantics_hold_over_many_iterations_and_a_batch_size_change():
+    generator, discriminator, gan = _models()
+    rng = np.random.default_rng(1)
+    for _ in range(15):
+        gh.train_step(generator, discriminator, gan, _real(8), rng=rng)
+    _check_one_iteration(generator, discriminator, gan, 8, rng)
+    # A new batch size retraces both train functions; they must trace with the right state.
+    _check_one_iteration(generator, discriminator, gan, 5, rng)
+    _check_one_iteration(generator, discriminator, gan, 12, rng)
+
+
+def test_semantics_hold_when_g_step_is_traced_first():
+    generator, discriminator, gan = _models()
+    rng = np.random.default_rng(2)
+    gh.train_generator(generator, discriminator, gan, 8, rng=rng)
+    _check_one_iteration(generator, discriminator, gan, 8, rng)
+
+
+def test_textbook_order_leaves_d_unchanged_in_keras3():
+    """Documents the trap this package avoids: if Keras changes, this test says so.
+
+    Compile D, set D.trainable = False, build and train the combined model, then call
+    D.train_on_batch without setting trainable back: Keras 3 traces D's train function
+    with the frozen state, so none of D's weights move.
+    """
+    gh.set_seed(0)
+    generator = gh.build_generator(16, 32, filters=8)
+    discriminator = gh.build_discriminator(32, filters=8)
+    discriminator.compile(optimizer="adam", loss="binary_crossentropy")
+    discriminator.trainable = False
+    gan = keras.Sequential([generator, discriminator])
+    gan.compile(optimizer="adam", loss="binary_crossentropy")
+    gan.train_on_batch(np.random.randn(8, 16).astype("float32"), np.ones((8, 1), "float32"))
+    before = _snapshot(discriminator.weights)
+    discriminator.train_on_batch(_real(8), np.ones((8, 1), "float32"))
+    assert not any(_changed(before, discriminator.weights))
+
+
+def test_train_step_returns_finite_scores_in_range():
+    generator, discriminator, gan = _models()
+    logs = gh.train_step(generator, discriminator, gan, _real(8), rng=np.random.default_rng(0))
+    assert set(logs) == {"d_loss", "d_loss_real", "d_loss_fake", "g_loss", "d_real", "d_fake"}
+    assert all(np.isfinite(v) for v in logs.values())
+    assert 0 < logs["d_real"] < 1 and 0 < logs["d_fake"] < 1
+    assert logs["d_loss"] == pytest.approx(0.5 * (logs["d_loss_real"] + logs["d_loss_fake"]))
+
+
+def test_noisy_labels_lie_in_their_ranges_and_change_every_draw():
+    rng = np.random.default_rng(0)
+    real, fake = gh.sample_labels(rng, 1000, (0.8, 1.0), (0.0, 0.2))
+    assert real.shape == fake.shape == (1000, 1) and real.dtype == np.float32
+    assert real.min() >= 0.8 and real.max() <= 1.0 and real.std() > 0.03
+    assert fake.min() >= 0.0 and fake.max() <= 0.2
+    again, _ = gh.sample_labels(rng, 1000)
+    assert not np.array_equal(real, again)
+
+
+def test_label_flips_swap_about_the_requested_share():
+    real, fake = gh.sample_labels(np.random.default_rng(0), 20_000, (0.8, 1.0), (0.0, 0.2),
+                                  flip_prob=0.1)
+    flipped = (real < 0.5).mean()
+    assert 0.09 < flipped < 0.11
+    assert np.array_equal(real < 0.5, fake > 0.5)
+
+
+def test_instance_noise_changes_what_d_sees():
+    losses = []
+    for std in (0.0, 0.5):
+        generator, discriminator, gan = _models(seed=4)
+        logs = gh.train_discriminator(generator, discriminator, _real(8), rng=np.random.default_rng(0),
+                                      config=GANConfig(image_size=32, instance_noise_std=std))
+        losses.append(logs["d_loss_real"])
+    assert losses[0] != losses[1]
+
+
+def test_fakes_for_d_use_batch_statistics():
+    """G in training mode normalises with the batch; inference mode uses moving averages."""
+    generator, _, _ = _models()
+    z = np.random.default_rng(0).standard_normal((8, 16)).astype("float32")
+    train_mode = gh.generate_training_mode(generator, z).numpy()
+    assert np.allclose(train_mode, generator(z, training=True).numpy(), atol=1e-5)
+    assert not np.allclose(train_mode, generator(z, training=False).numpy(), atol=1e-3)
+
+
+def test_build_gan_rejects_mismatched_models():
+    with pytest.raises(ValueError, match="generator makes images of shape"):
+        gh.build_gan(gh.build_generator(16, 32, filters=8), gh.build_discriminator(64, filters=8))

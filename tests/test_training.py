@@ -1,0 +1,139 @@
+"""The training loop: files, history, resume, atomic checkpoints, NaN handling."""
+import json
+
+import numpy as np
+import pytest
+
+import gan_helpers as gh
+from gan_helpers import checkpoint, training
+
+TINY = dict(image_size=32, batch_size=16, filters=8, latent_dim=16)
+
+
+def _train(faces32, run_dir, epochs=1, **kwargs):
+    return gh.train(images=faces32[:64], run_dir=run_dir, epochs=epochs, progress=False,
+                    **{**TINY, **kwargs})
+
+
+def test_a_run_writes_history_grids_gif_curves_and_checkpoint(faces32, tmp_path):
+    run = _train(faces32, tmp_path / "run", epochs=2)
+    assert run.step == 8 and run.epoch == 2  # 64 images / 16 = 4 steps per epoch
+    files = {p.relative_to(run.run_dir).as_posix() for p in run.run_dir.rglob("*") if p.is_file()}
+    for name in ["config.json", "fixed_noise.npy", "history.csv", "history.json",
+                 "progress/epoch_0001.png", "progress/epoch_0002.png", "progress.gif",
+                 "losses.png", "scores.png", "samples.png", "checkpoints/latest"]:
+        assert name in files, name
+    history = gh.read_history(run.run_dir)
+    assert [row["step"] for row in history] == list(range(1, 9))
+    assert {"d_loss", "g_loss", "d_real", "d_fake"} <= set(history[0])
+    csv_lines = (run.run_dir / "history.csv").read_text().splitlines()
+    assert csv_lines[0].startswith("step,epoch,d_loss") and len(csv_lines) == 9
+    assert np.array_equal(np.load(run.run_dir / "fixed_noise.npy"), run.fixed_noise)
+    assert run.fixed_noise.shape == (training.FIXED_NOISE_COUNT, 16)
+
+
+def test_resume_continues_steps_history_and_fixed_noise(faces32, tmp_path):
+    run_dir = tmp_path / "run"
+    first = _train(faces32, run_dir, epochs=1)
+    resumed = gh.train(run_dir=run_dir, resume=True, epochs=3, images=faces32[:64], progress=False)
+    assert resumed.step == 12 and resumed.epoch == 3
+    assert [row["step"] for row in resumed.history] == list(range(1, 13))
+    assert resumed.history[:4] == first.history
+    assert np.array_equal(resumed.fixed_noise, first.fixed_noise)
+    assert resumed.config.image_size == 32  # taken from the run, not the defaults
+    assert sorted(p.name for p in (run_dir / "progress").glob("*.png"))[-1] == "epoch_0003.png"
+
+
+def test_resumed_run_matches_an_uninterrupted_one_closely(faces32, tmp_path):
+    straight = _train(faces32, tmp_path / "a", epochs=2)
+    _train(faces32, tmp_path / "b", epochs=1)
+    resumed = gh.train(run_dir=tmp_path / "b", resume=True, epochs=2, images=faces32[:64],
+                       progress=False)
+    # Same data order, noise, labels and optimiser state: only float reordering may differ.
+    for a, b in zip(straight.generator.get_weights(), resumed.generator.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
+    assert [r["step"] for r in straight.history] == [r["step"] for r in resumed.history]
+
+
+def test_optimizer_state_survives_a_checkpoint(faces32, tmp_path):
+    run = _train(faces32, tmp_path / "run")
+    loaded = gh.load_run(tmp_path / "run")
+    for a, b in zip(run.gan.optimizer.variables, loaded.gan.optimizer.variables):
+        assert np.array_equal(a.numpy(), b.numpy())
+    for a, b in zip(run.discriminator.optimizer.variables, loaded.discriminator.optimizer.variables):
+        assert np.array_equal(a.numpy(), b.numpy())
+    assert int(loaded.discriminator.optimizer.iterations.numpy()) == 2 * run.step
+
+
+def test_a_crash_while_writing_leaves_the_previous_checkpoint_latest(faces32, tmp_path, monkeypatch):
+    run = _train(faces32, tmp_path / "run")
+    before = checkpoint.latest_checkpoint(run.checkpoint_dir)
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(checkpoint, "optimizer_state", broken)
+    with pytest.raises(OSError, match="simulated"):
+        checkpoint.save_checkpoint(run.checkpoint_dir, 999, run.generator, run.discriminator,
+                                   run.gan, {"step": 999}, {"fixed_noise": run.fixed_noise})
+    assert checkpoint.latest_checkpoint(run.checkpoint_dir) == before
+    assert not list(run.checkpoint_dir.glob(".writing-*"))
+    assert not (run.checkpoint_dir / "ckpt-00000999").exists()
+
+
+def test_old_checkpoints_are_pruned(faces32, tmp_path):
+    run = _train(faces32, tmp_path / "run", epochs=4)
+    kept = sorted(p.name for p in run.checkpoint_dir.glob("ckpt-*"))
+    assert kept == ["ckpt-00000012", "ckpt-00000016"]
+
+
+def test_nan_stops_the_run_and_keeps_the_last_checkpoint(faces32, tmp_path, monkeypatch):
+    run_dir = tmp_path / "run"
+    _train(faces32, run_dir, epochs=1)
+    good = checkpoint.latest_checkpoint(run_dir / "checkpoints")
+    state_before = (good / "state.json").read_text()
+    real_step, calls = training.train_step, []
+
+    def poisoned(*args, **kwargs):
+        calls.append(1)
+        logs = real_step(*args, **kwargs)
+        return {**logs, "g_loss": float("nan")} if len(calls) == 3 else logs
+
+    monkeypatch.setattr(training, "train_step", poisoned)
+    with pytest.raises(gh.TrainingDiverged, match=r"step 7 produced g_loss=nan.*ckpt-00000004"):
+        gh.train(run_dir=run_dir, resume=True, epochs=2, images=faces32[:64], progress=False)
+    assert checkpoint.latest_checkpoint(run_dir / "checkpoints") == good
+    assert (good / "state.json").read_text() == state_before
+
+
+def test_resume_refuses_another_image_size_and_missing_runs(faces32, tmp_path):
+    _train(faces32, tmp_path / "run")
+    with pytest.raises(ValueError, match="trained with image_size=32, not 64"):
+        gh.train(run_dir=tmp_path / "run", resume=True, image_size=64, progress=False)
+    with pytest.raises(FileNotFoundError, match="run folder not found"):
+        gh.train(run_dir=tmp_path / "nope", resume=True, progress=False)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="no complete checkpoint"):
+        gh.train(run_dir=tmp_path / "empty", resume=True, progress=False)
+    with pytest.raises(ValueError, match="already holds a run"):
+        _train(faces32, tmp_path / "run")
+
+
+def test_a_checkpoint_from_another_shape_is_a_clear_error(faces32, tmp_path):
+    run = _train(faces32, tmp_path / "run")
+    generator, discriminator, gan = training.build_models(gh.make_config(**{**TINY, "latent_dim": 8}))
+    with pytest.raises(ValueError, match="does not fit these models"):
+        checkpoint.load_checkpoint(checkpoint.latest_checkpoint(run.checkpoint_dir),
+                                   generator, discriminator, gan)
+
+
+def test_checkpoint_every_n_minutes_resumes_mid_epoch(faces32, tmp_path):
+    run_dir = tmp_path / "run"
+    _train(faces32, run_dir, epochs=1, checkpoint_minutes=1e-9)  # every step
+    state = json.loads((checkpoint.latest_checkpoint(run_dir / "checkpoints") / "state.json").read_text())
+    assert state["step"] == 4 and state["step_in_epoch"] == 0  # the epoch-end one is last
+    kept = sorted(p.name for p in (run_dir / "checkpoints").glob("ckpt-*"))
+    assert kept == ["ckpt-00000003", "ckpt-00000004"]
+    checkpoint.write_text_atomic(run_dir / "checkpoints" / "latest", "ckpt-00000003\n")
+    resumed = gh.train(run_dir=run_dir, resume=True, epochs=1, images=faces32[:64], progress=False)
+    assert resumed.step == 4 and [r["step"] for r in resumed.history] == [1, 2, 3, 4]
