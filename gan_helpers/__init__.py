@@ -6,10 +6,12 @@ from ._tf import keras, tf  # noqa: F401  (imported first: silences TF's start-u
 from .config import (DEFAULT_PRESET, PRESETS, QUICK, GANConfig, make_config, quick_value,
                      set_seed)
 from .data import (batch_plan, iterate_batches, load_cartoon_faces, load_dataset,
-                   load_image_folder, make_dataset, render_cartoon_faces, scale_images,
-                   unscale_images)
-from .gan import (build_gan, compile_discriminator, generate_training_mode, sample_labels,
-                  sample_noise, train_discriminator, train_generator, train_step)
+                   load_image_folder, make_dataset, make_messy_folder, render_cartoon_faces,
+                   scale_images, scan_image_sizes, unscale_images)
+from .gan import (build_gan, compile_discriminator, count_changed_weights,
+                  generate_training_mode, interpolate_noise, sample_labels, sample_noise,
+                  snapshot_weights, train_discriminator, train_generator, train_step)
+from .hardware import describe_hardware, hardware_summary
 from .models import build_discriminator, build_generator
 from .training import Run, TrainingDiverged, load_run, read_history, train
 from .viz import (make_image_grid, plot_image_grid, plot_losses, plot_scores, save_image_grid,

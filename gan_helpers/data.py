@@ -102,6 +102,68 @@ def list_image_files(folder) -> list[Path]:
     return found
 
 
+def scan_image_sizes(folder) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """Width and height of every image under ``folder``, read from headers (no decoding).
+
+    Returns:
+        (sizes, unreadable): int (N, 2) array of (width, height), and (path, reason) pairs.
+    """
+    sizes, unreadable = [], []
+    for path in list_image_files(folder):
+        try:
+            with Image.open(path) as image:
+                sizes.append(image.size)
+        except Exception as error:  # noqa: BLE001
+            unreadable.append((str(path), type(error).__name__))
+    return np.asarray(sizes, dtype=np.int64).reshape(-1, 2), unreadable
+
+
+def make_messy_folder(folder, count: int = 48, seed: int = 0) -> Path:
+    """Write a small "scraped" folder to practise on: odd sizes and formats, a few broken files.
+
+    Cartoon faces in PNG, JPEG, WebP and GIF, at random sizes and aspect ratios, some
+    grayscale or transparent, in subfolders; plus a zero-byte file, a truncated PNG and a
+    text file named ``.jpg``. Deterministic for ``seed``.
+
+    Returns:
+        The folder.
+    """
+    folder = Path(folder)
+    rng = np.random.default_rng(seed)
+    faces = render_cartoon_faces(count, 128, seed=seed + 1000, progress=False)
+    for i, face in enumerate(faces):
+        image = Image.fromarray(face)
+        width = int(rng.integers(48, 400))
+        height = int(width * rng.choice([1.0, 0.75, 1.33, 0.5, 1.8]))
+        canvas = Image.new("RGB", (max(width, height), max(width, height)), tuple(
+            int(v) for v in rng.integers(120, 256, 3)))
+        canvas.paste(image.resize((min(width, height),) * 2), (0, 0))
+        image = canvas.crop((0, 0, width, height))
+        kind = i % 6
+        sub = folder / ("set_a" if i % 2 else "set_b")
+        sub.mkdir(parents=True, exist_ok=True)
+        if kind == 0:
+            image.save(sub / f"face_{i:03d}.png")
+        elif kind == 1:
+            image.save(sub / f"face_{i:03d}.JPG", format="JPEG", quality=85)
+        elif kind == 2:
+            image.convert("L").save(sub / f"face_{i:03d}.jpeg", format="JPEG")
+        elif kind == 3:
+            image.save(sub / f"face_{i:03d}.webp", format="WEBP")
+        elif kind == 4:
+            pixels = np.array(image.convert("RGBA"))
+            pixels[(pixels[..., :3] > 245).all(-1), 3] = 0  # white background -> transparent
+            Image.fromarray(pixels).save(sub / f"face_{i:03d}.png")
+        else:
+            image.convert("P").save(sub / f"face_{i:03d}.gif")
+    (folder / "empty.png").write_bytes(b"")
+    buffer = io.BytesIO()
+    Image.fromarray(faces[0]).save(buffer, format="PNG")
+    (folder / "truncated.png").write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 3])
+    (folder / "not_an_image.jpg").write_text("<html>404 Not Found</html>")
+    return folder
+
+
 def _folder_fingerprint(files: list[Path], image_size: int) -> str:
     digest = hashlib.sha1(f"v1|{image_size}".encode())
     for path in files:

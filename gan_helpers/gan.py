@@ -37,18 +37,50 @@ def generate_training_mode(generator, z):
 
 
 def mean_score(y_true, y_pred):
-    """Keras metric: the discriminator's mean output over the batch (D(x) or D(G(z)))."""
+    """Keras metric: the discriminator's mean output over the batch (D(G(z)) in G's step)."""
     del y_true
     return keras.ops.mean(y_pred)
 
 
+# D's step sees one batch: real images in the first half, fakes in the second. These
+# metrics read each half, so one update reports D(x), D(G(z)) and both losses.
+def _first_half(values):
+    return values[: keras.ops.shape(values)[0] // 2]
+
+
+def _second_half(values):
+    return values[keras.ops.shape(values)[0] // 2:]
+
+
+def d_real(y_true, y_pred):
+    """Keras metric: mean D(x) over the real (first) half of D's batch."""
+    del y_true
+    return keras.ops.mean(_first_half(y_pred))
+
+
+def d_fake(y_true, y_pred):
+    """Keras metric: mean D(G(z)) over the fake (second) half of D's batch."""
+    del y_true
+    return keras.ops.mean(_second_half(y_pred))
+
+
+def d_loss_real(y_true, y_pred):
+    """Keras metric: binary cross-entropy on the real half of D's batch."""
+    return keras.ops.mean(keras.losses.binary_crossentropy(_first_half(y_true), _first_half(y_pred)))
+
+
+def d_loss_fake(y_true, y_pred):
+    """Keras metric: binary cross-entropy on the fake half of D's batch."""
+    return keras.ops.mean(keras.losses.binary_crossentropy(_second_half(y_true), _second_half(y_pred)))
+
+
 def compile_discriminator(discriminator, lr_d: float = 2e-4, beta_1: float = 0.5):
-    """Compile D for its own step: Adam, binary cross-entropy, and the mean score."""
+    """Compile D for its own step: Adam, binary cross-entropy, and per-half scores."""
     discriminator.trainable = True
     discriminator.compile(
         optimizer=keras.optimizers.Adam(learning_rate=lr_d, beta_1=beta_1),
         loss=keras.losses.BinaryCrossentropy(),
-        metrics=[mean_score],
+        metrics=[d_real, d_fake, d_loss_real, d_loss_fake],
     )
     return discriminator
 
@@ -114,9 +146,60 @@ def sample_noise(rng: np.random.Generator, count: int, latent_dim: int) -> np.nd
     return rng.standard_normal((count, latent_dim)).astype(np.float32)
 
 
+def interpolate_noise(z_start, z_end, steps: int = 8, spherical: bool = True) -> np.ndarray:
+    """Latent vectors on the way from ``z_start`` to ``z_end`` (both included).
+
+    Spherical interpolation (slerp) keeps the vectors at the norm typical of Gaussian
+    noise, where straight lines pass through the unusually short middle.
+
+    Returns:
+        float32 (steps, latent_dim).
+    """
+    z_start = np.asarray(z_start, np.float64).ravel()
+    z_end = np.asarray(z_end, np.float64).ravel()
+    if z_start.shape != z_end.shape:
+        raise ValueError(f"z_start and z_end differ in shape: {z_start.shape} vs {z_end.shape}")
+    if steps < 2:
+        raise ValueError(f"steps must be at least 2, got {steps}")
+    t = np.linspace(0.0, 1.0, steps)[:, None]
+    if not spherical:
+        return ((1 - t) * z_start + t * z_end).astype(np.float32)
+    cos = np.dot(z_start, z_end) / (np.linalg.norm(z_start) * np.linalg.norm(z_end))
+    omega = np.arccos(np.clip(cos, -1.0, 1.0))
+    if omega < 1e-6:
+        return ((1 - t) * z_start + t * z_end).astype(np.float32)
+    path = (np.sin((1 - t) * omega) * z_start + np.sin(t * omega) * z_end) / np.sin(omega)
+    return path.astype(np.float32)
+
+
+def snapshot_weights(model) -> list[np.ndarray]:
+    """Copies of all of a model's weights, to compare after a step."""
+    return [np.array(w.numpy(), copy=True) for w in model.weights]
+
+
+def count_changed_weights(snapshot: list[np.ndarray], model, trainable_only: bool = False):
+    """How many of ``model``'s weight tensors differ from ``snapshot``.
+
+    Args:
+        snapshot: from :func:`snapshot_weights` on the same model.
+        trainable_only: count only weights that an optimiser may update (not BatchNorm's
+            moving statistics, which change in any training-mode call).
+
+    Returns:
+        (changed, total) counts of weight tensors.
+    """
+    pairs = [(old, w) for old, w in zip(snapshot, model.weights)
+             if not trainable_only or w.trainable]
+    changed = sum(not np.array_equal(old, w.numpy()) for old, w in pairs)
+    return changed, len(pairs)
+
+
 def train_discriminator(generator, discriminator, real_images, *, rng: np.random.Generator,
                         config: GANConfig | None = None) -> dict[str, float]:
-    """The discriminator's half of an iteration: one update on real, one on fake images.
+    """The discriminator's half of an iteration: one update on real and fake images together.
+
+    As in DCGAN, D takes one optimiser step per iteration on the loss over a batch of
+    real images and a batch of fakes (here concatenated: real first, then fake).
 
     Args:
         generator, discriminator: D must be compiled (:func:`build_gan` does it).
@@ -125,8 +208,8 @@ def train_discriminator(generator, discriminator, real_images, *, rng: np.random
         config: labels, flips and instance noise (defaults: :class:`GANConfig`).
 
     Returns:
-        ``d_loss`` (mean of the two), ``d_loss_real``, ``d_loss_fake``, ``d_real``
-        (mean D(x)) and ``d_fake`` (mean D(G(z))), measured before each update.
+        ``d_loss`` (mean over both halves), ``d_loss_real``, ``d_loss_fake``, ``d_real``
+        (mean D(x)) and ``d_fake`` (mean D(G(z))), measured before the update.
     """
     config = config or GANConfig()
     batch = int(real_images.shape[0])
@@ -139,16 +222,17 @@ def train_discriminator(generator, discriminator, real_images, *, rng: np.random
     if config.instance_noise_std > 0:
         noise = rng.normal(0.0, config.instance_noise_std, size=tuple(real_images.shape))
         real_images = real_images + tf.constant(noise, dtype=real_images.dtype)
+    images = tf.concat([tf.convert_to_tensor(real_images, tf.float32), fake_images], axis=0)
+    labels = np.concatenate([real_labels, fake_labels])
 
     discriminator.trainable = True  # trap 1: set before every step, not once at compile
-    real_logs = discriminator.train_on_batch(real_images, real_labels, return_dict=True)
-    fake_logs = discriminator.train_on_batch(fake_images, fake_labels, return_dict=True)
+    logs = discriminator.train_on_batch(images, labels, return_dict=True)
     return {
-        "d_loss": 0.5 * (float(real_logs["loss"]) + float(fake_logs["loss"])),
-        "d_loss_real": float(real_logs["loss"]),
-        "d_loss_fake": float(fake_logs["loss"]),
-        "d_real": float(real_logs["mean_score"]),
-        "d_fake": float(fake_logs["mean_score"]),
+        "d_loss": float(logs["loss"]),
+        "d_loss_real": float(logs["d_loss_real"]),
+        "d_loss_fake": float(logs["d_loss_fake"]),
+        "d_real": float(logs["d_real"]),
+        "d_fake": float(logs["d_fake"]),
     }
 
 
@@ -170,7 +254,7 @@ def train_generator(generator, discriminator, gan, batch_size: int, *,
 
 def train_step(generator, discriminator, gan, real_images, *, rng: np.random.Generator,
                config: GANConfig | None = None) -> dict[str, float]:
-    """Run one classic GAN iteration: D on real then on fake, then G through ``gan``.
+    """Run one classic GAN iteration: D on real and fake images, then G through ``gan``.
 
     Args:
         generator, discriminator, gan: from :func:`build_gan`.

@@ -150,3 +150,16 @@ def test_scale_round_trip():
     scaled = gh.scale_images(pixels)
     assert scaled.min() == -1.0 and scaled.max() == 1.0
     assert np.array_equal(gh.unscale_images(scaled), pixels)
+
+
+def test_messy_folder_has_odd_sizes_and_exactly_three_broken_files(tmp_path):
+    folder = data.make_messy_folder(tmp_path / "messy", count=12)
+    sizes, unreadable = data.scan_image_sizes(folder)
+    assert len(sizes) >= 12 and len(unreadable) == 2  # the truncated PNG still has a header
+    ratios = sizes[:, 0] / sizes[:, 1]
+    assert ratios.min() < 0.9 and ratios.max() > 1.1
+    with pytest.warns(UserWarning, match="skipped 3 of 15"):
+        images, skipped = data.load_image_folder(folder, 32, cache_dir=False, progress=False)
+    assert images.shape == (12, 32, 32, 3)
+    assert sorted(p.rsplit("/", 1)[-1] for p, _ in skipped) == [
+        "empty.png", "not_an_image.jpg", "truncated.png"]

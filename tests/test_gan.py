@@ -135,3 +135,28 @@ def test_fakes_for_d_use_batch_statistics():
 def test_build_gan_rejects_mismatched_models():
     with pytest.raises(ValueError, match="generator makes images of shape"):
         gh.build_gan(gh.build_generator(16, 32, filters=8), gh.build_discriminator(64, filters=8))
+
+
+def test_interpolation_ends_at_both_vectors_and_keeps_the_norm():
+    rng = np.random.default_rng(0)
+    z0, z1 = rng.standard_normal(100), rng.standard_normal(100)
+    path = gh.interpolate_noise(z0, z1, steps=7)
+    assert path.shape == (7, 100) and path.dtype == np.float32
+    np.testing.assert_allclose(path[0], z0, rtol=1e-5)
+    np.testing.assert_allclose(path[-1], z1, rtol=1e-5)
+    norms = np.linalg.norm(path, axis=1)
+    linear = np.linalg.norm(gh.interpolate_noise(z0, z1, 7, spherical=False), axis=1)
+    assert norms[3] > linear[3]  # slerp does not cut through the short middle
+    with pytest.raises(ValueError, match="steps"):
+        gh.interpolate_noise(z0, z1, steps=1)
+
+
+def test_weight_snapshots_count_what_changed():
+    generator, discriminator, gan = _models()
+    d_before, g_before = gh.snapshot_weights(discriminator), gh.snapshot_weights(generator)
+    gh.train_discriminator(generator, discriminator, _real(8), rng=np.random.default_rng(0))
+    changed, total = gh.count_changed_weights(d_before, discriminator)
+    assert changed == total == len(discriminator.weights)
+    # G's BatchNorm moving statistics moved (training-mode call), its trainable weights did not.
+    assert gh.count_changed_weights(g_before, generator, trainable_only=True)[0] == 0
+    assert gh.count_changed_weights(g_before, generator)[0] > 0

@@ -1,0 +1,90 @@
+"""The command line: one-line errors with exit status 2, and the real entry point."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gan_helpers import cli
+
+
+def _run_main(argv, capsys):
+    code = cli.main(argv)
+    captured = capsys.readouterr()
+    return code, captured.err.strip().splitlines()
+
+
+def _exit_of(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    return info.value.code, capsys.readouterr().err.strip().splitlines()
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["train", "--data", "no-such-dataset"], "neither a built-in dataset"),
+    (["train", "--resume"], "--resume needs --run-dir"),
+    (["train", "--resume", "--run-dir", "/nonexistent/run"], "run folder not found"),
+    (["sample", "--run-dir", "/nonexistent/run", "--out", "x.png"], "run folder not found"),
+    (["prepare-data", "--data", "/nonexistent/folder"], "neither a built-in dataset"),
+])
+def test_user_errors_are_one_line_with_status_2(argv, needle, capsys):
+    code, lines = _run_main(argv, capsys)
+    assert code == 2
+    assert len(lines) == 1 and needle in lines[0]
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["train", "--image-size", "48"], "invalid choice: 48"),
+    (["train", "--epochs", "-3"], "expected a positive integer, got '-3'"),
+    (["train", "--preset", "nope"], "invalid choice: 'nope'"),
+    (["sample", "--count", "5"], "required"),
+    (["fly"], "invalid choice"),
+])
+def test_bad_arguments_are_one_line_with_status_2(argv, needle, capsys):
+    code, lines = _exit_of(argv, capsys)
+    assert code == 2
+    assert len(lines) == 1 and needle in lines[0]
+
+
+def test_train_sample_and_prepare_through_python_m(tmp_path):
+    """The real entry point in a subprocess, in quick mode on a small folder of faces."""
+    import gan_helpers
+
+    folder = tmp_path / "faces"
+    folder.mkdir()
+    for i, face in enumerate(gan_helpers.load_cartoon_faces(40, 32)):
+        Image.fromarray(face).save(folder / f"{i}.png")
+    env = {**os.environ, "GAN_QUICK": "1", "GAN_CACHE_DIR": str(tmp_path / "cache")}
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "gan_helpers", *args], env=env,
+                              capture_output=True, text=True, timeout=600)
+
+    done = run("prepare-data", "--data", str(folder), "--image-size", "32",
+               "--preview", str(tmp_path / "preview.png"))
+    assert done.returncode == 0, done.stderr
+    assert "40 images of 32 px" in done.stdout and (tmp_path / "preview.png").exists()
+
+    run_dir = tmp_path / "run"
+    done = run("train", "--data", str(folder), "--image-size", "32", "--batch-size", "8",
+               "--epochs", "1", "--run-dir", str(run_dir), "--no-progress")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # no TensorFlow start-up lines
+    assert (run_dir / "progress" / "epoch_0001.png").exists()
+
+    done = run("train", "--resume", "--run-dir", str(run_dir), "--epochs", "2", "--no-progress")
+    assert done.returncode == 0, done.stderr
+    assert len((run_dir / "history.csv").read_text().splitlines()) == 1 + 2 * 5
+
+    done = run("sample", "--run-dir", str(run_dir), "--count", "9", "--out",
+               str(tmp_path / "grid.png"), "--seed", "1")
+    assert done.returncode == 0, done.stderr
+    with Image.open(tmp_path / "grid.png") as grid:
+        assert grid.size == (3 * 34 + 2, 3 * 34 + 2)
+        assert np.asarray(grid).std() > 5  # not a blank image
+
+    done = run("train", "--resume", "--run-dir", str(run_dir), "--image-size", "64")
+    assert done.returncode == 2 and "trained with image_size=32" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
