@@ -15,6 +15,6 @@ from .hardware import describe_hardware, hardware_summary
 from .models import build_discriminator, build_generator
 from .training import Run, TrainingDiverged, load_run, read_history, train
 from .viz import (make_image_grid, plot_image_grid, plot_losses, plot_scores, save_image_grid,
-                  save_progress_gif)
+                  save_model_diagram, save_progress_gif)
 
 __version__ = "0.1.0"

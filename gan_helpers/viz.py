@@ -166,3 +166,33 @@ def save_figure(fig, path) -> Path:
     fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
     return path
+
+
+def graphviz_available() -> bool:
+    """True when ``keras.utils.plot_model`` can draw (needs pydot and Graphviz's ``dot``)."""
+    try:
+        import pydot
+
+        pydot.Dot.create(pydot.Dot())
+        return True
+    except Exception:  # noqa: BLE001 - missing module or missing `dot` binary
+        return False
+
+
+def save_model_diagram(model, path, dpi: int = 60):
+    """Draw ``model`` layer by layer with shapes (``keras.utils.plot_model``).
+
+    Returns:
+        The PNG path, or None when pydot or Graphviz is missing (then show
+        ``model.summary()`` instead; install with ``pip install pydot`` and
+        ``apt-get install graphviz``).
+    """
+    from ._tf import keras
+
+    if not graphviz_available():
+        return None
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    keras.utils.plot_model(model, to_file=str(path), show_shapes=True, show_layer_names=False,
+                           show_layer_activations=True, dpi=dpi)
+    return path

@@ -49,3 +49,16 @@ def test_curves_plot_every_series(tmp_path):
 def test_smooth_is_a_trailing_mean():
     assert np.allclose(viz.smooth([0, 2, 4, 6], 2), [0, 1, 3, 5])
     assert np.allclose(viz.smooth([1, 2, 3], 1), [1, 2, 3])
+
+
+def test_model_diagram_or_a_clear_none(tmp_path, monkeypatch):
+    from gan_helpers import build_discriminator
+
+    model = build_discriminator(image_size=32, filters=8)
+    path = viz.save_model_diagram(model, tmp_path / "d.png")
+    if viz.graphviz_available():
+        assert path.exists() and path.stat().st_size > 1000
+    else:
+        assert path is None
+    monkeypatch.setattr(viz, "graphviz_available", lambda: False)
+    assert viz.save_model_diagram(model, tmp_path / "none.png") is None

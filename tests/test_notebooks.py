@@ -1,0 +1,65 @@
+"""The committed notebooks themselves: structure, clean stored outputs, a real run.
+
+(Executing them is nbval's job: ``pytest`` collects ``notebooks/*.ipynb`` with --nbval-lax.)
+"""
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+REPO_SLUG = "cartoon-gan/cartoon-gan"
+NOISE = re.compile(r"(^|\n)[IWEF]\d{4} |oneDNN|cuInit|absl::|cpu_feature_guard|Traceback")
+MACHINE_PATHS = re.compile(r"/work/|/root/|/home/\w+|/tmp/|site-packages")
+
+
+def _load(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _source(cell):
+    return "".join(cell["source"])
+
+
+def test_the_series_exists():
+    assert len(NOTEBOOKS) >= 5
+    numbers = [p.name[:2] for p in NOTEBOOKS]
+    assert numbers == sorted(set(numbers))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_opens_with_title_badge_and_setup(path):
+    cells = _load(path)["cells"]
+    assert cells[0]["cell_type"] == "markdown" and _source(cells[0]).startswith(f"# {path.name[:2]} · ")
+    badge = f"https://colab.research.google.com/github/{REPO_SLUG}/blob/main/notebooks/{path.name}"
+    assert badge in _source(cells[1])
+    assert _source(cells[2]).strip() == "## Setup"
+    setup = _source(cells[3])
+    assert 'IS_COLAB = "google.colab" in sys.modules' in setup
+    assert "tensorflow" not in setup.split("never TensorFlow")[-1].lower()  # never reinstalled
+    config_cells = [c for c in cells if c["cell_type"] == "code" and "quick_value" in _source(c)]
+    assert len(config_cells) >= 1, "one configuration cell shows the quick-mode switch"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_outputs_are_a_clean_real_run(path):
+    nb = _load(path)
+    assert nb["metadata"].get("accelerator") == "GPU"
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert [c["execution_count"] for c in code] == list(range(1, len(code) + 1))
+    for cell in code:
+        for output in cell["outputs"]:
+            assert output["output_type"] != "error", _source(cell)[:80]
+            if output["output_type"] == "stream":
+                text = "".join(output["text"])
+                assert output["name"] != "stderr" or not text.strip(), text[:200]
+                assert not NOISE.search(text), text[:200]
+                assert not MACHINE_PATHS.search(text), text[:200]
+                assert "\r" not in text
+            for value in output.get("data", {}).values():
+                if isinstance(value, (str, list)) and "image/" not in str(value)[:20]:
+                    joined = "".join(value) if isinstance(value, list) else value
+                    assert not MACHINE_PATHS.search(joined), joined[:200]
+    printed = "".join("".join(o.get("text", "")) for c in code for o in c["outputs"])
+    assert "quick mode: False" in printed, "committed outputs must come from a real (not quick) run"
