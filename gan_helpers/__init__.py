@@ -12,6 +12,7 @@ from .gan import (build_gan, compile_discriminator, count_changed_weights,
                   generate_training_mode, interpolate_noise, sample_labels, sample_noise,
                   snapshot_weights, train_discriminator, train_generator, train_step)
 from .hardware import describe_hardware, hardware_summary
+from .metrics import diversity_ratio, mean_pairwise_distance
 from .models import build_discriminator, build_generator
 from .training import Run, TrainingDiverged, load_run, read_history, train
 from .viz import (make_image_grid, plot_image_grid, plot_losses, plot_scores, save_image_grid,

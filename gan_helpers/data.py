@@ -131,14 +131,14 @@ def make_messy_folder(folder, count: int = 48, seed: int = 0) -> Path:
     folder = Path(folder)
     rng = np.random.default_rng(seed)
     faces = render_cartoon_faces(count, 128, seed=seed + 1000, progress=False)
-    for i, face in enumerate(faces):
-        image = Image.fromarray(face)
+    for i in range(count):
         width = int(rng.integers(48, 400))
         height = int(width * rng.choice([1.0, 0.75, 1.33, 0.5, 1.8]))
-        canvas = Image.new("RGB", (max(width, height), max(width, height)), tuple(
-            int(v) for v in rng.integers(120, 256, 3)))
-        canvas.paste(image.resize((min(width, height),) * 2), (0, 0))
-        image = canvas.crop((0, 0, width, height))
+        # The face in the middle of a wider or taller coloured background, like a photo.
+        image = Image.new("RGB", (width, height), tuple(int(v) for v in rng.integers(150, 256, 3)))
+        side = max(8, int(min(width, height) * rng.uniform(0.7, 1.0)))
+        face = Image.fromarray(faces[i]).resize((side, side), Image.Resampling.LANCZOS)
+        image.paste(face, ((width - side) // 2, (height - side) // 2))
         kind = i % 6
         sub = folder / ("set_a" if i % 2 else "set_b")
         sub.mkdir(parents=True, exist_ok=True)

@@ -10,17 +10,9 @@ inference mode with BatchNorm momentum 0.99 (trap 2) 0.25. The bar sits between.
 import numpy as np
 
 import gan_helpers as gh
+from gan_helpers.metrics import diversity_ratio
 
 ITERATIONS = 300
-
-
-def mean_pairwise_distance(images) -> float:
-    """Mean L2 distance between all pairs of images (float arrays in [-1, 1])."""
-    flat = np.asarray(images, np.float64).reshape(len(images), -1)
-    squared = (flat ** 2).sum(1)
-    d2 = np.maximum(squared[:, None] + squared[None, :] - 2 * flat @ flat.T, 0)
-    upper = np.triu_indices(len(flat), k=1)
-    return float(np.sqrt(d2[upper]).mean())
 
 
 def test_default_recipe_draws_diverse_faces(faces32, tmp_path):
@@ -31,7 +23,7 @@ def test_default_recipe_draws_diverse_faces(faces32, tmp_path):
     assert run.step == ITERATIONS
     samples = run.sample(run.fixed_noise)
     real = gh.scale_images(faces32[:len(samples)])
-    ratio = mean_pairwise_distance(samples) / mean_pairwise_distance(real)
+    ratio = diversity_ratio(samples, real)
     print(f"sample spread / real spread after {run.step} iterations: {ratio:.2f}")
     assert ratio > 0.5, f"samples are too alike (ratio {ratio:.2f}): mode collapse"
     # Neither side may have won outright over the last 50 iterations.
