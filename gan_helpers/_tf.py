@@ -41,22 +41,32 @@ def _captured_stderr_fd():
                     print(line, file=sys.stderr)
 
 
+def _expected_retracing(record) -> bool:
+    """Logging filter: drop TensorFlow's "triggered tf.function retracing" warnings.
+
+    Building several models in one session, as the notebooks do, triggers them; they
+    are expected there and say nothing about the training step itself.
+    """
+    return "triggered tf.function retracing" not in record.getMessage()
+
+
 def _import():
     # Level 3 also hides grappler "remapper failed" ERROR lines, which are harmless;
     # real failures still raise Python exceptions.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if "tensorflow" in sys.modules:
-        import tensorflow as tf_module
-        import keras as keras_module
+    if "tensorflow" not in sys.modules:
+        with _captured_stderr_fd():
+            import tensorflow as tf_module
 
-        return tf_module, keras_module
-    with _captured_stderr_fd():
-        import tensorflow as tf_module
-        import keras as keras_module
+            # The runtime's first start prints more (cuInit); trigger it while captured.
+            tf_module.config.list_physical_devices()
+            tf_module.constant(0.0) + 1.0
+    import keras as keras_module
+    import tensorflow as tf_module
 
-        # The runtime's first start prints more (cuInit); trigger it while captured.
-        tf_module.config.list_physical_devices()
-        tf_module.constant(0.0) + 1.0
+    logger = tf_module.get_logger()
+    if _expected_retracing not in logger.filters:
+        logger.addFilter(_expected_retracing)
     return tf_module, keras_module
 
 

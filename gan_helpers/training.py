@@ -273,10 +273,9 @@ def write_run_figures(run: Run) -> None:
         viz.save_progress_gif(frames, run.run_dir / "progress.gif")
     if run.history:
         steps = steps_per_epoch(run.num_images, run.config.batch_size)
-        window = max(1, min(50, len(run.history) // 20))
-        viz.save_figure(viz.plot_losses(run.history, window=window, steps_per_epoch=steps).figure,
+        viz.save_figure(viz.plot_losses(run.history, steps_per_epoch=steps).figure,
                         run.run_dir / "losses.png")
-        viz.save_figure(viz.plot_scores(run.history, window=window, steps_per_epoch=steps).figure,
+        viz.save_figure(viz.plot_scores(run.history, steps_per_epoch=steps).figure,
                         run.run_dir / "scores.png")
     viz.save_image_grid(run.sample(run.fixed_noise), run.run_dir / "samples.png", ncols=8)
 

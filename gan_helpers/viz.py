@@ -55,13 +55,16 @@ def save_image_grid(images, path, ncols: int | None = None, scale: int = 1) -> P
 
 
 def plot_image_grid(images, ncols: int | None = None, title: str | None = None, ax=None,
-                    figsize=(6, 6)):
-    """Show :func:`make_image_grid` with matplotlib; returns the axes."""
+                    figsize=(6, 6), interpolation: str = "nearest"):
+    """Show :func:`make_image_grid` with matplotlib; returns the axes.
+
+    ``interpolation="nearest"`` keeps pixels sharp (and stored notebook PNGs small).
+    """
     import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots(figsize=figsize)
-    ax.imshow(make_image_grid(images, ncols))
+    ax.imshow(make_image_grid(images, ncols), interpolation=interpolation)
     ax.set_axis_off()
     if title:
         ax.set_title(title)
@@ -98,6 +101,11 @@ def _column(history, key) -> np.ndarray:
     return np.asarray([row[key] for row in history], dtype=np.float64)
 
 
+def default_window(length: int) -> int:
+    """A smoothing window that suits a history of ``length`` points (1 to 50)."""
+    return max(1, min(50, length // 20))
+
+
 def smooth(values, window: int) -> np.ndarray:
     """Trailing moving average (the first values average what exists so far)."""
     values = np.asarray(values, dtype=np.float64)
@@ -116,6 +124,8 @@ def _plot_keys(history, keys, labels, ylabel, title, ax, window, steps_per_epoch
 
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 3.5))
+    if window is None:
+        window = default_window(len(_column(history, keys[0])))
     steps = _column(history, "step") if _has(history, "step") else None
     for key, label in zip(keys, labels):
         values = _column(history, key)
@@ -142,13 +152,16 @@ def _has(history, key) -> bool:
     return bool(history) and key in history[0]
 
 
-def plot_losses(history, ax=None, window: int = 25, steps_per_epoch: int | None = None):
-    """Discriminator and generator loss per iteration (faint) and smoothed (solid)."""
+def plot_losses(history, ax=None, window: int | None = None, steps_per_epoch: int | None = None):
+    """Discriminator and generator loss per iteration (faint) and smoothed (solid).
+
+    ``window`` is the moving-average length (default: about 1/20 of the history).
+    """
     return _plot_keys(history, ["d_loss", "g_loss"], ["D loss", "G loss"], "binary cross-entropy",
                       "Losses", ax, window, steps_per_epoch)
 
 
-def plot_scores(history, ax=None, window: int = 25, steps_per_epoch: int | None = None):
+def plot_scores(history, ax=None, window: int | None = None, steps_per_epoch: int | None = None):
     """Mean D(x) on real images and D(G(z)) on fakes per iteration; 0.5 is "can't tell"."""
     ax = _plot_keys(history, ["d_real", "d_fake"], ["D(x) real", "D(G(z)) fake"],
                     "discriminator output", "Discriminator scores", ax, window, steps_per_epoch,
@@ -179,8 +192,11 @@ def graphviz_available() -> bool:
         return False
 
 
-def save_model_diagram(model, path, dpi: int = 60):
+def save_model_diagram(model, path, dpi: int = 60, **plot_options):
     """Draw ``model`` layer by layer with shapes (``keras.utils.plot_model``).
+
+    Args:
+        plot_options: more ``keras.utils.plot_model`` options, e.g. ``rankdir="LR"``.
 
     Returns:
         The PNG path, or None when pydot or Graphviz is missing (then show
@@ -193,6 +209,6 @@ def save_model_diagram(model, path, dpi: int = 60):
         return None
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    keras.utils.plot_model(model, to_file=str(path), show_shapes=True, show_layer_names=False,
-                           show_layer_activations=True, dpi=dpi)
+    options = dict(show_shapes=True, show_layer_names=False, show_layer_activations=True, dpi=dpi)
+    keras.utils.plot_model(model, to_file=str(path), **{**options, **plot_options})
     return path

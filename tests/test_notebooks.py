@@ -63,3 +63,21 @@ def test_stored_outputs_are_a_clean_real_run(path):
                     assert not MACHINE_PATHS.search(joined), joined[:200]
     printed = "".join("".join(o.get("text", "")) for c in code for o in c["outputs"])
     assert "quick mode: False" in printed, "committed outputs must come from a real (not quick) run"
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_readme_lists_every_notebook_with_a_colab_badge():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for path in NOTEBOOKS:
+        assert f"](notebooks/{path.name})" in readme, path.name
+        assert f"colab.research.google.com/github/{REPO_SLUG}/blob/main/notebooks/{path.name}" in readme
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "GAN_QUICK=1 .venv/bin/python -m pytest" in readme
+    assert "-r requirements.txt -e ." in readme and "-r requirements.txt -e ." in ci
+    assert "GAN_QUICK=1 python -m pytest" in ci  # the same command, inside the activated .venv
