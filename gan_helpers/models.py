@@ -22,6 +22,42 @@ def _check_image_size(image_size: int) -> int:
     return {32: 3, 64: 4, 128: 5}[image_size]
 
 
+@keras.saving.register_keras_serializable(package="gan_helpers")
+class MinibatchStdDev(layers.Layer):
+    """Append one feature map: how much the images of a small group differ (Karras et al. 2018).
+
+    For each group of ``group_size`` consecutive images, the standard deviation of every
+    feature across the group is averaged into one number and appended as a constant
+    channel. A generator that draws the same face for every z produces a telltale 0, so
+    the discriminator can punish collapse. Unlike BatchNorm it has no moving statistics:
+    it computes the same function frozen or not, in training or inference mode. Groups
+    never straddle D's real and fake halves when the half size is a multiple of the group.
+    """
+
+    def __init__(self, group_size: int = 4, **kwargs):
+        super().__init__(**kwargs)
+        self.group_size = group_size
+
+    def call(self, inputs):
+        ops = keras.ops
+        shape = ops.shape(inputs)
+        batch, height, width, channels = shape[0], shape[1], shape[2], shape[3]
+        group = ops.minimum(self.group_size, batch)
+        # Consecutive images form a group: (batch / group, group, H, W, C).
+        grouped = ops.reshape(inputs, (-1, group, height, width, channels))
+        std = ops.sqrt(ops.var(grouped, axis=1) + 1e-8)               # (batch / group, H, W, C)
+        score = ops.mean(std, axis=(1, 2, 3))                         # (batch / group,)
+        score = ops.repeat(score, group, axis=0)                      # (batch,)
+        score = ops.broadcast_to(ops.reshape(score, (-1, 1, 1, 1)), (batch, height, width, 1))
+        return ops.concatenate([inputs, ops.cast(score, inputs.dtype)], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], input_shape[-1] + 1)
+
+    def get_config(self):
+        return {**super().get_config(), "group_size": self.group_size}
+
+
 def _init(seed=None):
     return keras.initializers.RandomNormal(mean=0.0, stddev=0.02, seed=seed)
 
@@ -75,6 +111,7 @@ def build_discriminator(
     filters: int = 64,
     batch_norm: bool = False,
     dropout: float = 0.0,
+    minibatch_std: int = 0,
     name: str = "discriminator",
 ) -> keras.Sequential:
     """Build the DCGAN discriminator: image -> probability that it is real.
@@ -87,6 +124,8 @@ def build_discriminator(
             Off by default: Keras 3 runs a frozen BatchNorm on its moving statistics,
             so D would compute a different function in the generator's step.
         dropout: dropout rate after each convolution (0 disables it).
+        minibatch_std: group size of a :class:`MinibatchStdDev` layer before the output
+            (0 disables it); lets D see whether a group of images is too alike.
 
     Returns:
         A model mapping float32 (N, S, S, channels) in [-1, 1] to float32 (N, 1) in (0, 1).
@@ -107,6 +146,8 @@ def build_discriminator(
         if dropout:
             model.add(layers.Dropout(dropout))
         width *= 2
+    if minibatch_std:
+        model.add(MinibatchStdDev(minibatch_std))
     model.add(layers.Flatten())
     model.add(layers.Dense(1, kernel_initializer=_init(), name="logit"))
     model.add(layers.Activation("sigmoid", dtype="float32", name="probability"))

@@ -21,7 +21,7 @@ from .models import build_discriminator, build_generator
 HISTORY_KEYS = ("step", "epoch", "d_loss", "d_loss_real", "d_loss_fake", "g_loss",
                 "d_real", "d_fake", "seconds")
 # Settings that fix the shapes of the weights: a resumed run must keep them.
-SHAPE_KEYS = ("image_size", "latent_dim", "filters", "d_batch_norm")
+SHAPE_KEYS = ("image_size", "latent_dim", "filters", "d_batch_norm", "minibatch_std")
 FIXED_NOISE_COUNT = 64
 
 
@@ -72,7 +72,8 @@ def build_models(config: GANConfig, seed: int = 0):
     set_seed(seed)
     generator = build_generator(config.latent_dim, config.image_size, filters=config.filters)
     discriminator = build_discriminator(config.image_size, filters=config.filters,
-                                        batch_norm=config.d_batch_norm, dropout=config.d_dropout)
+                                        batch_norm=config.d_batch_norm, dropout=config.d_dropout,
+                                        minibatch_std=config.minibatch_std)
     gan = build_gan(generator, discriminator, config=config)
     return generator, discriminator, gan
 

@@ -13,7 +13,9 @@ def test_presets_build_valid_configs():
     assert config.make_config("surma").image_size == 128
     assert config.make_config("surma").lr_d == pytest.approx(4e-5)
     assert config.make_config("mlwhiz").real_label_range == (0.8, 1.0)
-    assert config.DEFAULT_PRESET in config.PRESETS
+    assert config.DEFAULT_PRESET == "cartoon"
+    assert config.make_config().minibatch_std == 4
+    assert config.make_config().fake_label_range == (0.0, 0.0)
 
 
 def test_overrides_apply_and_none_is_ignored():
@@ -32,6 +34,12 @@ def test_overrides_apply_and_none_is_ignored():
 def test_bad_values_name_the_field(field, value, needle):
     with pytest.raises(ValueError, match=needle):
         config.make_config("dcgan", **{field: value})
+
+
+def test_minibatch_groups_must_divide_the_batch():
+    with pytest.raises(ValueError, match=r"batch_size \(30\) must be a multiple of minibatch_std \(4\)"):
+        config.make_config("cartoon", batch_size=30)
+    assert config.make_config("dcgan", batch_size=30).batch_size == 30
 
 
 def test_unknown_preset_and_field():

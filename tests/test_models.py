@@ -44,3 +44,25 @@ def test_options_batch_norm_dropout_grayscale():
 def test_unsupported_size_is_a_clear_error(builder):
     with pytest.raises(ValueError, match=r"image_size must be one of \(32, 64, 128\)"):
         builder(image_size=48)
+
+
+def test_minibatch_std_sees_groups_of_identical_images():
+    from gan_helpers.models import MinibatchStdDev
+
+    rng = np.random.default_rng(0)
+    images = rng.standard_normal((8, 4, 4, 3)).astype("float32")
+    images[4:] = images[4]  # the second group of 4: one image repeated
+    out = MinibatchStdDev(group_size=4)(images).numpy()
+    assert out.shape == (8, 4, 4, 4)
+    assert np.array_equal(out[..., :3], images)
+    assert out[:4, ..., 3].min() > 0.5  # varied group
+    assert out[4:, ..., 3].max() < 1e-3  # collapsed group: the telltale 0
+    assert np.allclose(out[:4, ..., 3], out[0, 0, 0, 3])  # one constant per group
+
+
+def test_discriminator_with_minibatch_std_keeps_its_output_shape():
+    discriminator = build_discriminator(image_size=32, filters=8, minibatch_std=4)
+    kinds = [type(layer).__name__ for layer in discriminator.layers]
+    assert "MinibatchStdDev" in kinds and "BatchNormalization" not in kinds
+    scores = discriminator(np.zeros((8, 32, 32, 3), "float32")).numpy()
+    assert scores.shape == (8, 1)
