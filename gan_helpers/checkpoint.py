@@ -18,12 +18,19 @@ LATEST = "latest"
 KEEP = 2  # complete checkpoints kept on disk
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_text_atomic(path, text: str) -> None:
     """Write a text file via a temporary file and ``os.replace``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
@@ -74,6 +81,7 @@ def save_checkpoint(checkpoint_dir, step: int, generator, discriminator, gan,
     final = checkpoint_dir / f"ckpt-{step:08d}"
     tmp = Path(tempfile.mkdtemp(dir=checkpoint_dir, prefix=".writing-"))
     try:
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700
         generator.save_weights(tmp / "generator.weights.h5")
         discriminator.save_weights(tmp / "discriminator.weights.h5")
         np.savez(tmp / "d_optimizer.npz", **optimizer_state(discriminator.optimizer))

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from .config import QUICK, SUPPORTED_IMAGE_SIZES, quick_value
+from .config import QUICK, quick_value
 
 CARTOON_FACES = "cartoon-faces"
 DATASETS = (CARTOON_FACES,)

@@ -1,7 +1,6 @@
 """The training loop: epochs, history, fixed-noise progress grids, checkpoints and resume."""
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 import math

@@ -154,3 +154,15 @@ def test_checkpoint_every_n_minutes_resumes_mid_epoch(faces32, tmp_path):
     checkpoint.write_text_atomic(run_dir / "checkpoints" / "latest", "ckpt-00000003\n")
     resumed = gh.train(run_dir=run_dir, resume=True, epochs=1, images=faces32[:64], progress=False)
     assert resumed.step == 4 and [r["step"] for r in resumed.history] == [1, 2, 3, 4]
+
+
+def test_atomic_writes_keep_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    target = tmp_path / "file.json"
+    checkpoint.write_text_atomic(target, "{}")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask
+    assert target.read_text() == "{}"
