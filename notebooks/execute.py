@@ -31,14 +31,33 @@ def collapse_carriage_returns(text: str) -> str:
     return "\n".join(lines)
 
 
-def clean_outputs(nb) -> list[str]:
-    """Collapse progress bars, hide machine paths; return the problems found."""
+def merge_streams(outputs: list, joiner: str = "") -> list:
+    """Join consecutive stream outputs of the same name (stdout, stderr) into one.
+
+    A progress bar arrives as hundreds of small stream messages; joined, their carriage
+    returns can be collapsed into the bar's final state.
+    """
+    merged = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (output.get("output_type") == "stream" and previous is not None
+                and previous.get("output_type") == "stream" and previous.name == output.name):
+            glue = joiner if not previous.text.endswith("\n") else ""
+            previous.text = previous.text + glue + output.text
+        else:
+            merged.append(output)
+    return merged
+
+
+def clean_outputs(nb, joiner: str = "") -> list[str]:
+    """Merge and collapse progress bars, hide machine paths; return the problems found."""
     problems = []
     home = str(Path.home())
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        for output in cell.get("outputs", []):
+        cell.outputs = merge_streams(cell.get("outputs", []), joiner)
+        for output in cell.outputs:
             if output.output_type == "error":
                 problems.append(f"cell {index}: {output.ename}: {output.evalue}")
             if output.output_type == "stream":
