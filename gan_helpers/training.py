@@ -109,7 +109,7 @@ def _save(run: Run, rng: np.random.Generator, step_in_epoch: int, elapsed: float
     return folder
 
 
-def _check_resumable(saved: dict, config: GANConfig, explicit: dict) -> GANConfig:
+def _check_resumable(saved: dict, explicit: dict) -> GANConfig:
     """Merge the saved config with explicitly given overrides; shapes must not change."""
     for key in SHAPE_KEYS:
         if key in explicit and explicit[key] != saved[key]:
@@ -136,7 +136,8 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
     Args:
         data: ``"cartoon-faces"`` or a folder of images.
         preset: ``"dcgan"`` (default), ``"mlwhiz"`` or ``"surma"``; see ``PRESETS``.
-        config: a full :class:`GANConfig` instead of ``preset``.
+        config: a full :class:`GANConfig` instead of ``preset`` (ignored when resuming:
+            the run's saved configuration is used, with explicit overrides).
         image_size, epochs, batch_size, **overrides: override the preset's values.
             ``epochs`` is the run's total, also when resuming.
         run_dir: the run folder (default: a new folder under ``runs/``).
@@ -157,7 +158,6 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
     explicit = {k: v for k, v in dict(image_size=image_size, epochs=epochs,
                                       batch_size=batch_size, **overrides).items() if v is not None}
     run_dir = Path(run_dir) if run_dir is not None else None
-    saved_state = None
     if resume:
         if run_dir is None:
             raise ValueError("resume needs run_dir: the folder of the run to continue")
@@ -167,7 +167,7 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
         if latest is None:
             raise FileNotFoundError(f"cannot resume: no complete checkpoint in {run_dir / 'checkpoints'}")
         meta = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
-        config = _check_resumable(meta["config"], config, explicit)
+        config = _check_resumable(meta["config"], explicit)
         data, seed, num_images = meta["data"], meta["seed"], meta["num_images"]
     else:
         if config is None:

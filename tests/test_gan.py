@@ -66,6 +66,7 @@ def test_semantics_hold_when_g_step_is_traced_first():
     _check_one_iteration(generator, discriminator, gan, 8, rng)
 
 
+@pytest.mark.filterwarnings("ignore:The model does not have any trainable weights")
 def test_textbook_order_leaves_d_unchanged_in_keras3():
     """Documents the trap this package avoids: if Keras changes, this test says so.
 
