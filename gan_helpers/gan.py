@@ -162,13 +162,12 @@ def interpolate_noise(z_start, z_end, steps: int = 8, spherical: bool = True) ->
     if steps < 2:
         raise ValueError(f"steps must be at least 2, got {steps}")
     t = np.linspace(0.0, 1.0, steps)[:, None]
-    if not spherical:
-        return ((1 - t) * z_start + t * z_end).astype(np.float32)
     cos = np.dot(z_start, z_end) / (np.linalg.norm(z_start) * np.linalg.norm(z_end))
     omega = np.arccos(np.clip(cos, -1.0, 1.0))
-    if omega < 1e-6:
-        return ((1 - t) * z_start + t * z_end).astype(np.float32)
-    path = (np.sin((1 - t) * omega) * z_start + np.sin(t * omega) * z_end) / np.sin(omega)
+    if spherical and omega >= 1e-6:  # (nearly) parallel vectors: the line is the arc
+        path = (np.sin((1 - t) * omega) * z_start + np.sin(t * omega) * z_end) / np.sin(omega)
+    else:
+        path = (1 - t) * z_start + t * z_end
     return path.astype(np.float32)
 
 

@@ -14,31 +14,25 @@ def _models(size=32, latent_dim=16, filters=8, seed=0, **config):
     return generator, discriminator, gan
 
 
-def _snapshot(variables):
-    return [np.array(v.numpy(), copy=True) for v in variables]
-
-
-def _changed(before, variables):
-    return [not np.array_equal(a, v.numpy()) for a, v in zip(before, variables)]
-
-
 def _real(batch, size=32, seed=0):
     return np.random.default_rng(seed).uniform(-1, 1, (batch, size, size, 3)).astype("float32")
 
 
 def _check_one_iteration(generator, discriminator, gan, batch, rng):
-    d_vars = discriminator.weights
-    g_trainable = [v for v in generator.weights if v.trainable]
-
-    d_before, g_before = _snapshot(d_vars), _snapshot(g_trainable)
+    """D changes every weight in its step, G none of its trainable ones; then the reverse."""
+    d_before, g_before = gh.snapshot_weights(discriminator), gh.snapshot_weights(generator)
     gh.train_discriminator(generator, discriminator, _real(batch), rng=rng)
-    assert all(_changed(d_before, d_vars)), "D must update every weight in its own step"
-    assert not any(_changed(g_before, g_trainable)), "G must not change in D's step"
+    changed, total = gh.count_changed_weights(d_before, discriminator)
+    assert changed == total, "D must update every weight in its own step"
+    changed, _ = gh.count_changed_weights(g_before, generator, trainable_only=True)
+    assert changed == 0, "G must not change in D's step"
 
-    d_before, g_before = _snapshot(d_vars), _snapshot(g_trainable)
+    d_before, g_before = gh.snapshot_weights(discriminator), gh.snapshot_weights(generator)
     gh.train_generator(generator, discriminator, gan, batch, rng=rng)
-    assert not any(_changed(d_before, d_vars)), "D must stay frozen in G's step"
-    assert all(_changed(g_before, g_trainable)), "G must update every weight in its step"
+    changed, _ = gh.count_changed_weights(d_before, discriminator)
+    assert changed == 0, "D must stay frozen in G's step"
+    changed, total = gh.count_changed_weights(g_before, generator, trainable_only=True)
+    assert changed == total, "G must update every weight in its step"
 
 
 def test_d_learns_in_its_step_and_stays_frozen_in_g_step():
@@ -82,9 +76,9 @@ def test_textbook_order_leaves_d_unchanged_in_keras3():
     gan = keras.Sequential([generator, discriminator])
     gan.compile(optimizer="adam", loss="binary_crossentropy")
     gan.train_on_batch(np.random.randn(8, 16).astype("float32"), np.ones((8, 1), "float32"))
-    before = _snapshot(discriminator.weights)
+    before = gh.snapshot_weights(discriminator)
     discriminator.train_on_batch(_real(8), np.ones((8, 1), "float32"))
-    assert not any(_changed(before, discriminator.weights))
+    assert gh.count_changed_weights(before, discriminator)[0] == 0
 
 
 def test_train_step_returns_finite_scores_in_range():
