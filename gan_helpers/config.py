@@ -19,6 +19,21 @@ QUICK = os.environ.get("GAN_QUICK", "0").strip().lower() in {"1", "true", "yes",
 SUPPORTED_IMAGE_SIZES = (32, 64, 128)
 
 
+AUGMENTATIONS = ("color", "translation", "cutout")
+
+
+def parse_augment(policy) -> tuple[str, ...]:
+    """Turn ``"color,translation,cutout"`` (or a list, or ``""``) into a checked tuple."""
+    if policy is None:
+        return ()
+    parts = policy.split(",") if isinstance(policy, str) else list(policy)
+    parts = tuple(p.strip() for p in parts if p.strip())
+    unknown = [p for p in parts if p not in AUGMENTATIONS]
+    if unknown:
+        raise ValueError(f"unknown augmentation {unknown[0]!r}; choose from {', '.join(AUGMENTATIONS)}")
+    return parts
+
+
 def quick_value(full, quick):
     """Return ``quick`` in quick mode (``GAN_QUICK=1``), else ``full``.
 
@@ -62,6 +77,8 @@ class GANConfig:
         d_batch_norm: BatchNorm in D (off: a frozen BatchNorm misbehaves in Keras 3).
         d_dropout: dropout rate after each of D's convolutions.
         minibatch_std: group size of D's minibatch standard-deviation feature (0: off).
+        d_augment: DiffAugment policy for everything D sees in training, e.g.
+            ``"color,translation,cutout"`` (``""``: off).
         filters: width of the first D / last G convolution (DCGAN's 64).
         flip_images: random horizontal flips of the training images.
         epochs: passes over the dataset (a run's total, also when resuming).
@@ -80,6 +97,7 @@ class GANConfig:
     d_batch_norm: bool = False
     d_dropout: float = 0.0
     minibatch_std: int = 0
+    d_augment: str = ""
     filters: int = 64
     flip_images: bool = True
     epochs: int = 12
@@ -100,6 +118,7 @@ class GANConfig:
         if self.minibatch_std and self.batch_size % self.minibatch_std:
             raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of "
                              f"minibatch_std ({self.minibatch_std})")
+        self.d_augment = ",".join(parse_augment(self.d_augment))
         for name in ("latent_dim", "batch_size", "filters", "epochs"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value < 1:

@@ -72,7 +72,8 @@ def build_models(config: GANConfig, seed: int = 0):
     generator = build_generator(config.latent_dim, config.image_size, filters=config.filters)
     discriminator = build_discriminator(config.image_size, filters=config.filters,
                                         batch_norm=config.d_batch_norm, dropout=config.d_dropout,
-                                        minibatch_std=config.minibatch_std)
+                                        minibatch_std=config.minibatch_std,
+                                        augment=config.d_augment, seed=seed)
     gan = build_gan(generator, discriminator, config=config)
     return generator, discriminator, gan
 

@@ -155,3 +155,15 @@ def test_weight_snapshots_count_what_changed():
     # G's BatchNorm moving statistics moved (training-mode call), its trainable weights did not.
     assert gh.count_changed_weights(g_before, generator, trainable_only=True)[0] == 0
     assert gh.count_changed_weights(g_before, generator)[0] > 0
+
+
+def test_semantics_hold_with_diffaugment_and_minibatch_std():
+    """The augmentation layer sits inside D; it must not break the frozen/learning split."""
+    gh.set_seed(0)
+    generator = gh.build_generator(16, 32, filters=8)
+    discriminator = gh.build_discriminator(32, filters=8, minibatch_std=4,
+                                           augment="color,translation,cutout", seed=0)
+    gan = gh.build_gan(generator, discriminator)
+    rng = np.random.default_rng(3)
+    for _ in range(2):
+        _check_one_iteration(generator, discriminator, gan, 8, rng)

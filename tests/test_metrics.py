@@ -18,3 +18,38 @@ def test_diversity_ratio_tells_copies_from_varied_images():
     real = rng.uniform(-1, 1, (16, 8, 8, 3))
     assert gh.diversity_ratio(np.repeat(real[:1], 16, axis=0), real) == 0.0
     assert gh.diversity_ratio(rng.uniform(-1, 1, (16, 8, 8, 3)), real) == pytest.approx(1, abs=0.05)
+
+
+def _faces():
+    return gh.scale_images(gh.load_cartoon_faces(320, 32))
+
+
+def test_swd_orders_real_blurred_noise_and_collapse():
+    from gan_helpers.metrics import _blur, sliced_wasserstein_distance
+    faces = _faces()
+    a, b = faces[:160], faces[160:]
+    rng = np.random.default_rng(0)
+    scores = {
+        "real": sliced_wasserstein_distance(a, b)["swd_mean"],
+        "blurred": sliced_wasserstein_distance(a, _blur(_blur(b)))["swd_mean"],
+        "noise": sliced_wasserstein_distance(a, rng.uniform(-1, 1, b.shape))["swd_mean"],
+        "collapsed": sliced_wasserstein_distance(a, np.repeat(b[:1], 160, axis=0))["swd_mean"],
+    }
+    assert scores["real"] < scores["blurred"] < scores["noise"]
+    assert scores["real"] * 2 < scores["collapsed"]
+
+
+def test_swd_levels_seed_and_errors():
+    from gan_helpers.metrics import laplacian_pyramid, sliced_wasserstein_distance
+    faces = _faces()
+    result = sliced_wasserstein_distance(faces[:40], faces[40:80], seed=3)
+    assert set(result) == {"swd_32", "swd_16", "swd_mean"}
+    assert result == sliced_wasserstein_distance(faces[:40], faces[40:80], seed=3)
+    # uint8 input is scaled the same way as float input.
+    as_uint8 = gh.unscale_images(faces[:40])
+    assert sliced_wasserstein_distance(as_uint8, faces[40:80], seed=3)["swd_mean"] == \
+        pytest.approx(sliced_wasserstein_distance(gh.scale_images(as_uint8), faces[40:80], seed=3)["swd_mean"])
+    # The pyramid is lossless: upsampling and adding the levels back gives the image.
+    assert [level.shape[1] for level in laplacian_pyramid(faces[:2])] == [32, 16]
+    with pytest.raises(ValueError, match="differ in shape"):
+        sliced_wasserstein_distance(faces[:4], faces[:4, :16, :16])

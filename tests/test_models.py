@@ -66,3 +66,42 @@ def test_discriminator_with_minibatch_std_keeps_its_output_shape():
     assert "MinibatchStdDev" in kinds and "BatchNormalization" not in kinds
     scores = discriminator(np.zeros((8, 32, 32, 3), "float32")).numpy()
     assert scores.shape == (8, 1)
+
+
+def test_diffaugment_changes_images_only_in_training():
+    from gan_helpers.models import DiffAugment
+    images = np.random.default_rng(0).uniform(-1, 1, (6, 32, 32, 3)).astype("float32")
+    layer = DiffAugment("color,translation,cutout", seed=0)
+    assert np.array_equal(layer(images).numpy(), images)  # inference: untouched
+    augmented = layer(images, training=True).numpy()
+    assert augmented.shape == images.shape
+    assert not np.allclose(augmented, images)
+    assert not np.allclose(augmented, layer(images, training=True).numpy())  # fresh draws
+
+
+def test_translation_shifts_and_cutout_zeroes():
+    from gan_helpers.models import DiffAugment
+    images = np.ones((16, 32, 32, 3), "float32")
+    shifted = DiffAugment("translation", seed=1)(images, training=True).numpy()
+    # Only whole rows/columns at the border become padding (0); at most 4 px (1/8) each.
+    zero_rows = (shifted == 0).all(axis=(2, 3)).sum(axis=1)
+    assert zero_rows.max() <= 4 and zero_rows.max() > 0
+    assert set(np.unique(shifted)) <= {0.0, 1.0}
+    holes = DiffAugment("cutout", seed=1)(images, training=True).numpy()
+    zero_fraction = (holes == 0).mean(axis=(1, 2, 3))
+    assert (zero_fraction > 0).all() and (zero_fraction <= 0.25 + 1e-6).all()
+
+
+def test_diffaugment_lets_gradients_through():
+    import tensorflow as tf
+    from gan_helpers.models import DiffAugment
+    x = tf.constant(np.random.default_rng(0).uniform(-1, 1, (4, 32, 32, 3)).astype("float32"))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.reduce_sum(DiffAugment(seed=0)(x, training=True) ** 2)
+    assert float(tf.reduce_sum(tf.abs(tape.gradient(y, x)))) > 0
+
+
+def test_unknown_augmentation_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown augmentation 'rotate'"):
+        build_discriminator(augment="color,rotate")
