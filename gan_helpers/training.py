@@ -20,7 +20,7 @@ from .models import build_discriminator, build_generator
 HISTORY_KEYS = ("step", "epoch", "d_loss", "d_loss_real", "d_loss_fake", "g_loss",
                 "d_real", "d_fake", "seconds")
 # Settings that fix the shapes of the weights: a resumed run must keep them.
-SHAPE_KEYS = ("image_size", "latent_dim", "filters", "d_batch_norm", "minibatch_std")
+SHAPE_KEYS = ("image_size", "latent_dim", "filters", "d_batch_norm", "minibatch_std", "d_augment")
 FIXED_NOISE_COUNT = 64
 
 
@@ -104,10 +104,23 @@ def _save(run: Run, rng: np.random.Generator, step_in_epoch: int, elapsed: float
         "history": run.history,
         "config": run.config.to_dict(),
     }
+    arrays = {"fixed_noise": run.fixed_noise, **_seed_states(run.discriminator)}
     folder = ckpt.save_checkpoint(run.checkpoint_dir, run.step, run.generator, run.discriminator,
-                                  run.gan, state, {"fixed_noise": run.fixed_noise})
+                                  run.gan, state, arrays)
     _write_history(run.run_dir, run.history)
     return folder
+
+
+def _seed_states(model) -> dict[str, np.ndarray]:
+    """The random streams inside a model's layers (DiffAugment), keyed by layer position."""
+    return {f"seed_state_{i}": layer.seed_generator.state.numpy()
+            for i, layer in enumerate(model.layers) if hasattr(layer, "seed_generator")}
+
+
+def _restore_seed_states(model, arrays: dict) -> None:
+    for i, layer in enumerate(model.layers):
+        if hasattr(layer, "seed_generator") and f"seed_state_{i}" in arrays:
+            layer.seed_generator.state.assign(arrays[f"seed_state_{i}"])
 
 
 def _check_resumable(saved: dict, explicit: dict) -> GANConfig:
@@ -203,6 +216,7 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
     if resume:
         saved_state, arrays = ckpt.load_checkpoint(latest, generator, discriminator, gan)
         run.fixed_noise = arrays["fixed_noise"]
+        _restore_seed_states(discriminator, arrays)
         run.history = saved_state["history"]
         run.epoch, run.step = saved_state["epoch"], saved_state["step"]
         step_in_epoch, elapsed = saved_state["step_in_epoch"], saved_state["seconds"]
