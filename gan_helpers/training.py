@@ -14,6 +14,7 @@ from . import checkpoint as ckpt
 from . import viz
 from .config import DEFAULT_PRESET, QUICK, GANConfig, make_config, quick_value, set_seed
 from .data import CARTOON_FACES, iterate_batches, load_dataset, steps_per_epoch
+from .fused import FusedStep
 from .gan import build_gan, sample_noise, train_step
 from .models import build_discriminator, build_generator
 
@@ -139,7 +140,7 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
           image_size: int | None = None, epochs: int | None = None, batch_size: int | None = None,
           run_dir=None, resume: bool = False, seed: int = 0, num_images: int | None = None,
           checkpoint_minutes: float | None = None, progress: bool = True,
-          images: np.ndarray | None = None, **overrides) -> Run:
+          images: np.ndarray | None = None, step: str = "fused", **overrides) -> Run:
     """Train a DCGAN and write everything a person wants to look at into ``run_dir``.
 
     The run folder gets ``config.json``, ``history.csv``/``.json`` (per step: d_loss,
@@ -161,6 +162,9 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
         checkpoint_minutes: also checkpoint inside an epoch this often.
         progress: show progress bars.
         images: uint8 (N, S, S, 3) to train on instead of loading ``data``.
+        step: ``"fused"`` (one compiled graph per iteration, the fast path) or
+            ``"classic"`` (:func:`gan_helpers.train_step`, two ``train_on_batch`` calls);
+            both compute the same updates, so either can resume the other's run.
 
     Returns:
         The :class:`Run`, with models and history in memory.
@@ -207,6 +211,8 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
                          f"({config.batch_size}); lower batch_size")
     num_images = len(images)
 
+    if step not in ("fused", "classic"):
+        raise ValueError(f"step must be 'fused' or 'classic', got {step!r}")
     generator, discriminator, gan = build_models(config, seed)
     rng = np.random.default_rng([seed, 1])
     fixed_noise = sample_noise(np.random.default_rng([seed, 2]), FIXED_NOISE_COUNT, config.latent_dim)
@@ -232,6 +238,14 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
     if progress:
         print(f"Training {config.image_size} px DCGAN on {num_images} images ({data_label}), "
               f"{steps} steps/epoch, epochs {run.epoch + 1}-{config.epochs} -> {run_dir}")
+    if step == "fused":
+        fused = FusedStep(generator, discriminator, gan, config)
+
+        def one_step(real):
+            return fused(real, rng=rng)
+    else:
+        def one_step(real):
+            return train_step(generator, discriminator, gan, real, rng=rng, config=config)
     start = time.perf_counter() - elapsed
     last_save = time.perf_counter()
     while run.epoch < config.epochs:
@@ -240,7 +254,7 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
                                   skip_batches=step_in_epoch)
         bar = _progress_bar(steps, step_in_epoch, f"epoch {run.epoch + 1}/{config.epochs}", progress)
         for real in batches:
-            logs = train_step(generator, discriminator, gan, real, rng=rng, config=config)
+            logs = one_step(real)
             if not all(math.isfinite(v) for v in logs.values()):
                 bar.close()
                 last = ckpt.latest_checkpoint(run.checkpoint_dir)

@@ -60,6 +60,17 @@ def test_resumed_run_equals_an_uninterrupted_one_on_cpu(faces32, tmp_path):
     assert _without_time(straight.history) == _without_time(resumed.history)
 
 
+def test_classic_and_fused_runs_agree_and_resume_each_other(faces32, tmp_path):
+    fused = _train(faces32, tmp_path / "a", epochs=2)
+    _train(faces32, tmp_path / "b", epochs=1, step="classic")
+    mixed = gh.train(run_dir=tmp_path / "b", resume=True, epochs=2, images=faces32[:64],
+                     progress=False)  # fused from here on
+    for a, b in zip(fused.generator.get_weights(), mixed.generator.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
+    with pytest.raises(ValueError, match="step must be 'fused' or 'classic'"):
+        _train(faces32, tmp_path / "c", step="fast")
+
+
 def test_same_seed_same_run_other_seed_other_run(faces32, tmp_path):
     a = _train(faces32, tmp_path / "a", seed=5)
     b = _train(faces32, tmp_path / "b", seed=5)
@@ -104,21 +115,27 @@ def test_old_checkpoints_are_pruned(faces32, tmp_path):
     assert kept == ["ckpt-00000012", "ckpt-00000016"]
 
 
-def test_nan_stops_the_run_and_keeps_the_last_checkpoint(faces32, tmp_path, monkeypatch):
+@pytest.mark.parametrize("step", ["fused", "classic"])
+def test_nan_stops_the_run_and_keeps_the_last_checkpoint(faces32, tmp_path, monkeypatch, step):
     run_dir = tmp_path / "run"
     _train(faces32, run_dir, epochs=1)
     good = checkpoint.latest_checkpoint(run_dir / "checkpoints")
     state_before = (good / "state.json").read_text()
-    real_step, calls = training.train_step, []
+    if step == "classic":
+        owner, name = training, "train_step"
+    else:
+        owner, name = training.FusedStep, "__call__"
+    real_step, calls = getattr(owner, name), []
 
     def poisoned(*args, **kwargs):
         calls.append(1)
         logs = real_step(*args, **kwargs)
         return {**logs, "g_loss": float("nan")} if len(calls) == 3 else logs
 
-    monkeypatch.setattr(training, "train_step", poisoned)
+    monkeypatch.setattr(owner, name, poisoned)
     with pytest.raises(gh.TrainingDiverged, match=r"step 7 produced g_loss=nan.*ckpt-00000004"):
-        gh.train(run_dir=run_dir, resume=True, epochs=2, images=faces32[:64], progress=False)
+        gh.train(run_dir=run_dir, resume=True, epochs=2, images=faces32[:64], progress=False,
+                 step=step)
     assert checkpoint.latest_checkpoint(run_dir / "checkpoints") == good
     assert (good / "state.json").read_text() == state_before
 

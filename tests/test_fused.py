@@ -1,0 +1,54 @@
+"""The fused step computes what the classic two-call iteration computes."""
+import numpy as np
+import pytest
+
+import gan_helpers as gh
+from gan_helpers.fused import FusedStep
+from gan_helpers.training import build_models
+
+SMALL = dict(image_size=32, batch_size=8, filters=8, latent_dim=16)
+
+
+def _pair(**overrides):
+    config = gh.make_config(**{**SMALL, **overrides})
+    return config, build_models(config, seed=3), build_models(config, seed=3)
+
+
+def _real(seed):
+    return np.random.default_rng(seed).uniform(-1, 1, (8, 32, 32, 3)).astype("float32")
+
+
+@pytest.mark.parametrize("overrides", [
+    {},  # the default preset: minibatch-std and DiffAugment in D
+    dict(preset="mlwhiz", minibatch_std=0, instance_noise_std=0.1, label_flip_prob=0.2),
+    dict(d_batch_norm=True, d_augment="", minibatch_std=0),  # frozen BatchNorm in G's step
+])
+def test_fused_step_matches_the_classic_iteration(overrides):
+    config, (g1, d1, gan1), (g2, d2, gan2) = _pair(**overrides)
+    assert all(np.array_equal(a, b) for a, b in zip(g1.get_weights(), g2.get_weights()))
+    fused = FusedStep(g2, d2, gan2, config)
+    rng1, rng2 = np.random.default_rng(11), np.random.default_rng(11)
+    for i in range(4):
+        classic_logs = gh.train_step(g1, d1, gan1, _real(i), rng=rng1, config=config)
+        fused_logs = fused(_real(i), rng=rng2)
+        for key, value in classic_logs.items():
+            assert fused_logs[key] == pytest.approx(value, rel=1e-4, abs=1e-5), key
+    for model1, model2 in [(g1, g2), (d1, d2)]:
+        for w1, w2 in zip(model1.weights, model2.weights):
+            np.testing.assert_allclose(w1.numpy(), w2.numpy(), rtol=1e-4, atol=1e-5,
+                                       err_msg=w1.path)
+    # Same draws from the NumPy generator, in the same order.
+    assert rng1.random() == rng2.random()
+
+
+def test_fused_step_updates_every_weight_of_both_models():
+    config, (generator, discriminator, gan), _ = _pair()
+    fused = FusedStep(generator, discriminator, gan, config)
+    rng = np.random.default_rng(0)
+    fused(_real(0), rng=rng)
+    g_before = gh.snapshot_weights(generator)
+    d_before = gh.snapshot_weights(discriminator)
+    fused(_real(1), rng=rng)
+    assert gh.count_changed_weights(d_before, discriminator)[0] == len(d_before)
+    changed, total = gh.count_changed_weights(g_before, generator, trainable_only=True)
+    assert changed == total
