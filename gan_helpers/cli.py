@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--checkpoint-minutes", type=_positive_float,
                        help="also checkpoint inside an epoch this often")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
+    train.add_argument("--step", choices=("fused", "classic"), default="fused",
+                       help="fused: one compiled graph per iteration (default); classic: the "
+                            "two train_on_batch calls the notebooks teach (same updates)")
 
     sample = sub.add_parser("sample", help="draw a grid of faces from a trained run")
     sample.add_argument("--run-dir", type=Path, required=True)
@@ -75,7 +78,21 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("--num-images", type=_positive_int)
     prepare.add_argument("--preview", type=Path, help="also write a PNG grid of the first 64")
     prepare.add_argument("--export", type=Path, help="also write every image as a PNG into this folder")
+    bench = sub.add_parser("bench", help="measure training speed on this machine")
+    bench.add_argument("--image-size", type=int, choices=SUPPORTED_IMAGE_SIZES, default=64)
+    bench.add_argument("--batch-size", type=_positive_int, default=64)
+    bench.add_argument("--steps", type=_positive_int, default=None,
+                       help="timed iterations per variant (default 30; 3 in quick mode)")
+    bench.add_argument("--json", action="store_true", help="end with one line of JSON")
     return parser
+
+
+def _bench(args) -> int:
+    from .bench import run_benchmark
+
+    run_benchmark(image_size=args.image_size, batch_size=args.batch_size, steps=args.steps,
+                  as_json=args.json)
+    return 0
 
 
 def _train(args) -> int:
@@ -87,12 +104,12 @@ def _train(args) -> int:
         explicit = {"image_size": args.image_size, "epochs": args.epochs,
                     "batch_size": args.batch_size}
         train(run_dir=args.run_dir, resume=True, progress=not args.no_progress,
-              checkpoint_minutes=args.checkpoint_minutes, **explicit)
+              checkpoint_minutes=args.checkpoint_minutes, step=args.step, **explicit)
         return 0
     train(data=args.data, preset=args.preset, image_size=args.image_size, epochs=args.epochs,
           batch_size=args.batch_size, run_dir=args.run_dir, seed=args.seed,
           num_images=args.num_images, checkpoint_minutes=args.checkpoint_minutes,
-          progress=not args.no_progress)
+          progress=not args.no_progress, step=args.step)
     return 0
 
 
@@ -130,7 +147,8 @@ def main(argv=None) -> int:
     try:
         from .training import TrainingDiverged
 
-        handler = {"train": _train, "sample": _sample, "prepare-data": _prepare}[args.command]
+        handler = {"train": _train, "sample": _sample, "prepare-data": _prepare,
+                   "bench": _bench}[args.command]
         return handler(args)
     except (ValueError, FileNotFoundError, NotADirectoryError, TrainingDiverged) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__

@@ -82,8 +82,9 @@ class DiffAugment(layers.Layer):
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
-    def _uniform(self, batch, low=0.0, high=1.0):
-        return keras.random.uniform((batch, 1, 1, 1), low, high, seed=self.seed_generator)
+    def _uniform(self, batch, low=0.0, high=1.0, dtype="float32"):
+        draw = keras.random.uniform((batch, 1, 1, 1), low, high, seed=self.seed_generator)
+        return tf.cast(draw, dtype)
 
     def call(self, inputs, training=None):
         if not training or not self.policy:
@@ -92,11 +93,11 @@ class DiffAugment(layers.Layer):
         batch = tf.shape(x)[0]
         for name in self.policy.split(","):
             if name == "color":
-                x = x + (self._uniform(batch) - 0.5)
+                x = x + (self._uniform(batch, dtype=x.dtype) - 0.5)
                 mean_pixel = tf.reduce_mean(x, axis=3, keepdims=True)
-                x = (x - mean_pixel) * self._uniform(batch, 0.0, 2.0) + mean_pixel
+                x = (x - mean_pixel) * self._uniform(batch, 0.0, 2.0, x.dtype) + mean_pixel
                 mean_image = tf.reduce_mean(x, axis=[1, 2, 3], keepdims=True)
-                x = (x - mean_image) * self._uniform(batch, 0.5, 1.5) + mean_image
+                x = (x - mean_image) * self._uniform(batch, 0.5, 1.5, x.dtype) + mean_image
             elif name == "translation":
                 x = self._translate(x, batch)
             elif name == "cutout":

@@ -1,4 +1,5 @@
 """The command line: one-line errors with exit status 2, and the real entry point."""
+import json
 import os
 import subprocess
 import sys
@@ -7,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import gan_helpers as gh
 from gan_helpers import cli
 
 
@@ -88,3 +90,22 @@ def test_train_sample_and_prepare_through_python_m(tmp_path):
     done = run("train", "--resume", "--run-dir", str(run_dir), "--image-size", "64")
     assert done.returncode == 2 and "trained with image_size=32" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_bench_prints_speeds_ratios_and_one_json_line(capsys):
+    from gan_helpers.bench import forward_flops, iteration_flops
+    from gan_helpers.training import build_models
+
+    code = cli.main(["bench", "--image-size", "32", "--batch-size", "8", "--steps", "1", "--json"])
+    assert code == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    result = json.loads(lines[-1])
+    for key in ("peak_gflops", "classic_img_s", "fused_img_s", "fused_bf16_img_s",
+                "fused_fraction_of_peak", "epoch_overhead"):
+        assert key in result
+    assert result["peak_gflops"] > 0 and result["fused_img_s"] > 0
+    assert any("ratios: fused / classic" in line for line in lines)
+    # FLOPs are counted from the layers: the 64 px DCGAN pair is ~160 GFLOP per iteration.
+    generator, discriminator, _ = build_models(gh.make_config(), seed=0)
+    assert forward_flops(discriminator) > 0
+    assert 120e9 < iteration_flops(generator, discriminator, 64) < 200e9

@@ -1,0 +1,163 @@
+"""``python -m gan_helpers bench``: how fast training runs here, measured in one run.
+
+Every number is measured in the same process, one variant after the other, so the
+ratios compare like with like on a noisy machine. Speeds are in real images per second
+(one iteration trains D on ``batch`` real + ``batch`` fake images and G on ``batch``).
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+
+import numpy as np
+
+from ._tf import keras, tf
+from .config import make_config, quick_value
+from .data import iterate_batches, load_cartoon_faces, scale_images
+from .fused import FusedStep
+from .gan import train_step
+from .hardware import hardware_summary
+
+
+def forward_flops(model) -> int:
+    """Multiply-adds x2 of one image through ``model``'s Dense and convolution layers."""
+    total = 0
+    for layer in model.layers:
+        name = type(layer).__name__
+        if name == "Dense":
+            total += 2 * int(np.prod(layer.kernel.shape))
+        elif name == "Conv2D":
+            out_h, out_w = layer.output.shape[1:3]
+            total += 2 * out_h * out_w * int(np.prod(layer.kernel.shape))
+        elif name == "Conv2DTranspose":
+            in_h, in_w = layer.input.shape[1:3]
+            total += 2 * in_h * in_w * int(np.prod(layer.kernel.shape))
+    return total
+
+
+def iteration_flops(generator, discriminator, batch_size: int) -> int:
+    """FLOPs of one iteration, counting a backward pass as twice its forward.
+
+    D's half: G forward on a batch, D forward and backward on twice the batch.
+    G's half: G forward and backward, D forward and input-gradient backward on a batch.
+    """
+    g, d = forward_flops(generator), forward_flops(discriminator)
+    return batch_size * (g + 3 * d * 2 + 3 * g + 2 * d)
+
+
+def matmul_peak_gflops(size: int = 2048, repeats: int = 10) -> float:
+    """Measured fp32 matrix-product speed of this machine (the best of a few tries)."""
+    a = tf.random.normal((size, size))
+    b = tf.random.normal((size, size))
+    product = tf.function(lambda x, y: tf.reduce_sum(tf.matmul(x, y)))
+    product(a, b).numpy()
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(repeats):
+            product(a, b).numpy()
+        best = min(best, (time.perf_counter() - start) / repeats)
+    return 2 * size ** 3 / best / 1e9
+
+
+@contextlib.contextmanager
+def dtype_policy(name: str):
+    """Build models under a Keras dtype policy, then restore the previous one."""
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(name)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+def bf16_supported() -> bool:
+    """True when the CPU has native bfloat16 instructions (AVX-512 BF16 or AMX)."""
+    try:
+        flags = open("/proc/cpuinfo", encoding="utf-8").read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def _time_steps(step, batch, steps: int, warmup: int = 2) -> float:
+    """Median seconds of one call of ``step(batch)`` after ``warmup`` calls."""
+    for _ in range(warmup):
+        step(batch)
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step(batch)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def run_benchmark(image_size: int = 64, batch_size: int = 64, steps: int | None = None,
+                  as_json: bool = False) -> dict:
+    """Measure the peak, the classic loop, the fused step (fp32, bf16) and a real epoch."""
+    from .training import build_models
+
+    steps = steps or quick_value(30, 3)
+    config = make_config(image_size=image_size, batch_size=batch_size)
+    faces = load_cartoon_faces(quick_value(2048, 320), image_size)
+    batch = scale_images(faces[:batch_size])
+    rng = np.random.default_rng(0)
+    results: dict = {"hardware": hardware_summary(), "image_size": image_size,
+                     "batch_size": batch_size, "timed_steps": steps}
+
+    print(f"bench: {image_size} px, batch {batch_size}, median of {steps} timed steps each")
+    results["peak_gflops"] = round(matmul_peak_gflops(), 1)
+    print(f"  fp32 matrix-product peak       {results['peak_gflops']:8.1f} GFLOP/s")
+
+    generator, discriminator, gan = build_models(config, seed=0)
+    flops = iteration_flops(generator, discriminator, batch_size)
+    results["gflop_per_iteration"] = round(flops / 1e9, 1)
+
+    def report(key, seconds, label):
+        img_s = batch_size / seconds
+        gflops = flops / seconds / 1e9
+        results[f"{key}_img_s"] = round(img_s, 1)
+        results[f"{key}_gflops"] = round(gflops, 1)
+        print(f"  {label:30s} {img_s:8.1f} img/s  {gflops:7.1f} GFLOP/s "
+              f"({gflops / results['peak_gflops']:.0%} of peak)")
+        return seconds
+
+    classic = report("classic", _time_steps(
+        lambda b: train_step(generator, discriminator, gan, b, rng=rng, config=config),
+        batch, steps), "classic train_on_batch loop")
+    fused_step = FusedStep(generator, discriminator, gan, config)
+    fused = report("fused", _time_steps(lambda b: fused_step(b, rng=rng), batch, steps),
+                   "fused step, float32")
+    results["fused_fraction_of_peak"] = round(results["fused_gflops"] / results["peak_gflops"], 3)
+
+    results["fused_bf16_img_s"] = None
+    if bf16_supported():
+        with dtype_policy("mixed_bfloat16"):
+            g16, d16, gan16 = build_models(config, seed=0)
+        fused16 = FusedStep(g16, d16, gan16, config)
+        report("fused_bf16", _time_steps(lambda b: fused16(b, rng=rng), batch, steps),
+               "fused step, mixed_bfloat16")
+    else:
+        print("  fused step, mixed_bfloat16     skipped: no bfloat16 instructions on this CPU")
+
+    # A whole epoch over real data: batches assembled from the decoded uint8 array.
+    count = len(faces) // batch_size
+    start = time.perf_counter()
+    for real in iterate_batches(faces, batch_size, shuffle=True, flip=True, seed=0, epoch=0):
+        fused_step(real, rng=rng)
+    epoch_seconds = time.perf_counter() - start
+    results["epoch_seconds"] = round(epoch_seconds, 2)
+    results["epoch_overhead"] = round(epoch_seconds / (count * fused) - 1, 3)
+    print(f"  epoch of {count * batch_size} images           {epoch_seconds:8.1f} s "
+          f"({results['epoch_overhead']:+.1%} over {count} x the fused step)")
+
+    results["fused_vs_classic"] = round(classic / fused, 3)
+    if results["fused_bf16_img_s"]:
+        results["fused_bf16_vs_classic"] = round(results["fused_bf16_img_s"] / results["classic_img_s"], 3)
+    print(f"  ratios: fused / classic {results['fused_vs_classic']:.2f}x"
+          + (f", fused bf16 / classic {results['fused_bf16_vs_classic']:.2f}x"
+             if results["fused_bf16_img_s"] else ""))
+    if as_json:
+        print(json.dumps(results))
+    return results
