@@ -78,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("--num-images", type=_positive_int)
     prepare.add_argument("--preview", type=Path, help="also write a PNG grid of the first 64")
     prepare.add_argument("--export", type=Path, help="also write every image as a PNG into this folder")
+    evaluate = sub.add_parser("evaluate", help="score a run's samples against real images (SWD)")
+    evaluate.add_argument("--run-dir", type=Path, required=True)
+    evaluate.add_argument("--data", help="dataset or folder (default: the run's own data)")
+    evaluate.add_argument("--count", type=_positive_int, help="images per set (default 1024)")
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--json", action="store_true", help="end with one line of JSON")
+
     bench = sub.add_parser("bench", help="measure training speed on this machine")
     bench.add_argument("--image-size", type=int, choices=SUPPORTED_IMAGE_SIZES, default=64)
     bench.add_argument("--batch-size", type=_positive_int, default=64)
@@ -85,6 +92,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="timed iterations per variant (default 30; 3 in quick mode)")
     bench.add_argument("--json", action="store_true", help="end with one line of JSON")
     return parser
+
+
+def _evaluate(args) -> int:
+    from .evaluate import evaluate_run, print_report
+
+    print_report(evaluate_run(args.run_dir, data=args.data, count=args.count, seed=args.seed),
+                 as_json=args.json)
+    return 0
 
 
 def _bench(args) -> int:
@@ -148,7 +163,7 @@ def main(argv=None) -> int:
         from .training import TrainingDiverged
 
         handler = {"train": _train, "sample": _sample, "prepare-data": _prepare,
-                   "bench": _bench}[args.command]
+                   "bench": _bench, "evaluate": _evaluate}[args.command]
         return handler(args)
     except (ValueError, FileNotFoundError, NotADirectoryError, TrainingDiverged) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
