@@ -16,11 +16,7 @@ from ._tf import keras, tf
 from .config import GANConfig
 from .gan import sample_labels, sample_noise
 
-_bce = keras.losses.BinaryCrossentropy()
-
-
-def _bce_mean(labels, predictions):
-    return _bce(labels, predictions)
+_bce_mean = keras.losses.BinaryCrossentropy()  # mean over the batch, as D and the GAN compile it
 
 
 class FusedStep:
