@@ -6,13 +6,13 @@ ratios compare like with like on a noisy machine. Speeds are in real images per 
 """
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import json
 import time
 
 import numpy as np
 
-from ._tf import keras, tf
+from ._tf import tf
 from .config import make_config, quick_value
 from .data import iterate_batches, load_cartoon_faces, scale_images
 from .fused import FusedStep
@@ -59,17 +59,6 @@ def matmul_peak_gflops(size: int = 2048, repeats: int = 10) -> float:
             product(a, b).numpy()
         best = min(best, (time.perf_counter() - start) / repeats)
     return 2 * size ** 3 / best / 1e9
-
-
-@contextlib.contextmanager
-def dtype_policy(name: str):
-    """Build models under a Keras dtype policy, then restore the previous one."""
-    previous = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(name)
-    try:
-        yield
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
 
 
 def bf16_supported() -> bool:
@@ -131,33 +120,47 @@ def run_benchmark(image_size: int = 64, batch_size: int = 64, steps: int | None 
                    "fused step, float32")
     results["fused_fraction_of_peak"] = round(results["fused_gflops"] / results["peak_gflops"], 3)
 
-    results["fused_bf16_img_s"] = None
-    if bf16_supported():
-        with dtype_policy("mixed_bfloat16"):
-            g16, d16, gan16 = build_models(config, seed=0)
-        fused16 = FusedStep(g16, d16, gan16, config)
-        report("fused_bf16", _time_steps(lambda b: fused16(b, rng=rng), batch, steps),
-               "fused step, mixed_bfloat16")
-    else:
-        print("  fused step, mixed_bfloat16     skipped: no bfloat16 instructions on this CPU")
+    gpu = bool(tf.config.list_physical_devices("GPU"))
+    for key, policy, available, why in (
+            ("fused_bf16", "mixed_bfloat16", bf16_supported() or gpu, "no bfloat16 instructions on this CPU"),
+            ("fused_fp16", "mixed_float16", gpu, "float16 is only fast on a GPU")):
+        results[f"{key}_img_s"] = None
+        if not available:
+            print(f"  fused step, {policy:18s} skipped: {why}")
+            continue
+        low = build_models(dataclasses.replace(config, precision=policy), seed=0)
+        low_step = FusedStep(*low, config)
+        report(key, _time_steps(lambda b, s=low_step: s(b, rng=rng), batch, steps),
+               f"fused step, {policy}")
 
-    # A whole epoch over real data: batches assembled from the decoded uint8 array.
+    # A whole epoch over real data (batches assembled from the decoded uint8 array) against
+    # as many fused steps on one ready batch, timed back to back: the difference is what
+    # the input pipeline and the loop cost.
     count = len(faces) // batch_size
+    start = time.perf_counter()
+    for _ in range(count):
+        fused_step(batch, rng=rng)
+    steps_seconds = time.perf_counter() - start
     start = time.perf_counter()
     for real in iterate_batches(faces, batch_size, shuffle=True, flip=True, seed=0, epoch=0):
         fused_step(real, rng=rng)
     epoch_seconds = time.perf_counter() - start
     results["epoch_seconds"] = round(epoch_seconds, 2)
-    results["epoch_overhead"] = round(epoch_seconds / (count * fused) - 1, 3)
+    results["epoch_overhead"] = round(epoch_seconds / steps_seconds - 1, 3)
     print(f"  epoch of {count * batch_size} images           {epoch_seconds:8.1f} s "
-          f"({results['epoch_overhead']:+.1%} over {count} x the fused step)")
+          f"({results['epoch_overhead']:+.1%} over {count} fused steps on a ready batch, "
+          f"{steps_seconds:.1f} s)")
 
     results["fused_vs_classic"] = round(classic / fused, 3)
     if results["fused_bf16_img_s"]:
         results["fused_bf16_vs_classic"] = round(results["fused_bf16_img_s"] / results["classic_img_s"], 3)
-    print(f"  ratios: fused / classic {results['fused_vs_classic']:.2f}x"
-          + (f", fused bf16 / classic {results['fused_bf16_vs_classic']:.2f}x"
-             if results["fused_bf16_img_s"] else ""))
+    best_key = max(("fused", "fused_bf16", "fused_fp16"), key=lambda k: results[f"{k}_img_s"] or 0)
+    results["best_step"] = best_key
+    results["best_vs_classic"] = round(results[f"{best_key}_img_s"] / results["classic_img_s"], 3)
+    print(f"  ratios: fused / classic {results['fused_vs_classic']:.2f}x (target 1.1), "
+          f"best ({best_key}) / classic {results['best_vs_classic']:.2f}x (target 1.6), "
+          f"fused / peak {results['fused_fraction_of_peak']:.0%} (target 75%), "
+          f"epoch overhead {results['epoch_overhead']:+.1%} (target 5%)")
     if as_json:
         print(json.dumps(results))
     return results

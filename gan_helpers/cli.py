@@ -38,7 +38,7 @@ def _positive_float(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .config import DEFAULT_PRESET, PRESETS, SUPPORTED_IMAGE_SIZES
+    from .config import DEFAULT_PRESET, PRECISIONS, PRESETS, SUPPORTED_IMAGE_SIZES
 
     parser = _OneLineParser(prog="python -m gan_helpers",
                             description="Train a DCGAN that draws cartoon faces.")
@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--checkpoint-minutes", type=_positive_float,
                        help="also checkpoint inside an epoch this often")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
+    train.add_argument("--precision", choices=PRECISIONS,
+                       help="float32 (default), mixed_bfloat16, mixed_float16, or auto: the "
+                            "fastest safe one here (bf16 on CPUs that have it, fp16 on GPUs)")
     train.add_argument("--step", choices=("fused", "classic"), default="fused",
                        help="fused: one compiled graph per iteration (default); classic: the "
                             "two train_on_batch calls the notebooks teach (same updates)")
@@ -85,6 +88,18 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--json", action="store_true", help="end with one line of JSON")
 
+    compare = sub.add_parser("compare", help="train presets with the same budget and seeds, "
+                                             "SWD after every epoch")
+    compare.add_argument("--presets", default="mlwhiz,dcgan,cartoon",
+                         help="comma-separated presets (default: mlwhiz,dcgan,cartoon)")
+    compare.add_argument("--seeds", default="0,1", help="comma-separated seeds (default: 0,1)")
+    compare.add_argument("--epochs", type=_positive_int, help="budget per run (default 4)")
+    compare.add_argument("--num-images", type=_positive_int, help="default: all")
+    compare.add_argument("--count", type=_positive_int, help="images per SWD set (default 512)")
+    compare.add_argument("--out", type=Path, default=Path("runs/compare"),
+                         help="folder of the runs and results (default: runs/compare)")
+    compare.add_argument("--no-progress", action="store_true", help="no progress bars")
+
     bench = sub.add_parser("bench", help="measure training speed on this machine")
     bench.add_argument("--image-size", type=int, choices=SUPPORTED_IMAGE_SIZES, default=64)
     bench.add_argument("--batch-size", type=_positive_int, default=64)
@@ -99,6 +114,27 @@ def _evaluate(args) -> int:
 
     print_report(evaluate_run(args.run_dir, data=args.data, count=args.count, seed=args.seed),
                  as_json=args.json)
+    return 0
+
+
+def _compare(args) -> int:
+    from .compare import compare_presets, print_summary
+    from .config import make_config
+
+    presets = [p.strip() for p in args.presets.split(",") if p.strip()]
+    try:
+        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    except ValueError:
+        raise ValueError(f"--seeds must be comma-separated integers, got {args.seeds!r}") from None
+    if not presets or not seeds:
+        raise ValueError("--presets and --seeds need at least one value each")
+    for preset in presets:
+        make_config(preset)  # an unknown preset fails before any training starts
+    results = compare_presets(presets, seeds, epochs=args.epochs, out_dir=args.out,
+                              num_images=args.num_images, count=args.count,
+                              progress=not args.no_progress)
+    print_summary(results)
+    print(f"curves: {args.out / 'swd.png'}; samples: {args.out / 'samples.png'}")
     return 0
 
 
@@ -117,14 +153,14 @@ def _train(args) -> int:
         raise ValueError("--resume needs --run-dir: the folder of the run to continue")
     if args.resume:  # keep the run's data and preset settings; only what was given changes
         explicit = {"image_size": args.image_size, "epochs": args.epochs,
-                    "batch_size": args.batch_size}
+                    "batch_size": args.batch_size, "precision": args.precision}
         train(run_dir=args.run_dir, resume=True, progress=not args.no_progress,
               checkpoint_minutes=args.checkpoint_minutes, step=args.step, **explicit)
         return 0
     train(data=args.data, preset=args.preset, image_size=args.image_size, epochs=args.epochs,
           batch_size=args.batch_size, run_dir=args.run_dir, seed=args.seed,
           num_images=args.num_images, checkpoint_minutes=args.checkpoint_minutes,
-          progress=not args.no_progress, step=args.step)
+          progress=not args.no_progress, step=args.step, precision=args.precision)
     return 0
 
 
@@ -163,7 +199,7 @@ def main(argv=None) -> int:
         from .training import TrainingDiverged
 
         handler = {"train": _train, "sample": _sample, "prepare-data": _prepare,
-                   "bench": _bench, "evaluate": _evaluate}[args.command]
+                   "bench": _bench, "evaluate": _evaluate, "compare": _compare}[args.command]
         return handler(args)
     except (ValueError, FileNotFoundError, NotADirectoryError, TrainingDiverged) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__

@@ -21,6 +21,10 @@ SUPPORTED_IMAGE_SIZES = (32, 64, 128)
 
 AUGMENTATIONS = ("color", "translation", "cutout")
 
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16", "auto")
+"""Compute precisions a run can train in; ``auto`` picks the fastest safe one for the
+hardware found (see :func:`gan_helpers.hardware.best_precision`)."""
+
 
 def parse_augment(policy) -> tuple[str, ...]:
     """Turn ``"color,translation,cutout"`` (or a list, or ``""``) into a checked tuple."""
@@ -80,6 +84,10 @@ class GANConfig:
         d_augment: DiffAugment policy for everything D sees in training, e.g.
             ``"color,translation,cutout"`` (``""``: off).
         filters: width of the first D / last G convolution (DCGAN's 64).
+        precision: ``"float32"``, ``"mixed_bfloat16"``, ``"mixed_float16"`` (with loss
+            scaling) or ``"auto"``. Mixed policies keep the weights and both models'
+            output layers in float32; a run's saved configuration records the concrete
+            policy ``auto`` chose.
         flip_images: random horizontal flips of the training images.
         epochs: passes over the dataset (a run's total, also when resuming).
     """
@@ -99,6 +107,7 @@ class GANConfig:
     minibatch_std: int = 0
     d_augment: str = ""
     filters: int = 64
+    precision: str = "float32"
     flip_images: bool = True
     epochs: int = 12
 
@@ -119,6 +128,8 @@ class GANConfig:
             raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of "
                              f"minibatch_std ({self.minibatch_std})")
         self.d_augment = ",".join(parse_augment(self.d_augment))
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         for name in ("latent_dim", "batch_size", "filters", "epochs"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value < 1:

@@ -14,7 +14,7 @@ import numpy as np
 
 from ._tf import keras, tf
 from .config import GANConfig
-from .gan import sample_labels, sample_noise
+from .gan import draw_discriminator_inputs, sample_noise
 
 _bce_mean = keras.losses.BinaryCrossentropy()  # mean over the batch, as D and the GAN compile it
 
@@ -84,16 +84,12 @@ class FusedStep:
 
     def draw_inputs(self, real_images, rng: np.random.Generator):
         """The noise, labels and instance noise of one iteration, in the classic order."""
-        config, batch = self.config, int(real_images.shape[0])
-        z_d = sample_noise(rng, batch, self.latent_dim)
-        real_labels, fake_labels = sample_labels(
-            rng, batch, config.real_label_range, config.fake_label_range, config.label_flip_prob)
         real = np.asarray(real_images, np.float32)
-        if config.instance_noise_std > 0:
-            noise = rng.normal(0.0, config.instance_noise_std, size=real.shape)
+        z_d, labels, noise = draw_discriminator_inputs(rng, real.shape, self.latent_dim, self.config)
+        if noise is not None:  # added in float32 by TensorFlow, as the classic step does
             real = (tf.constant(real) + tf.constant(noise, dtype=tf.float32)).numpy()
-        z_g = sample_noise(rng, batch, self.latent_dim)
-        return real, z_d, z_g, np.concatenate([real_labels, fake_labels])
+        z_g = sample_noise(rng, real.shape[0], self.latent_dim)  # as train_generator draws it
+        return real, z_d, z_g, labels
 
     def __call__(self, real_images, *, rng: np.random.Generator) -> dict[str, float]:
         real, z_d, z_g, labels = self.draw_inputs(real_images, rng)

