@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--precision", choices=PRECISIONS,
                        help="float32 (default), mixed_bfloat16, mixed_float16, or auto: the "
                             "fastest safe one here (bf16 on CPUs that have it, fp16 on GPUs)")
+    train.add_argument("--distribute", choices=("none", "mirrored", "tpu"), default="none",
+                       help="mirrored: split each batch over all local GPUs; tpu: a Colab TPU")
     train.add_argument("--step", choices=("fused", "classic"), default="fused",
                        help="fused: one compiled graph per iteration (default); classic: the "
                             "two train_on_batch calls the notebooks teach (same updates)")
@@ -155,12 +157,14 @@ def _train(args) -> int:
         explicit = {"image_size": args.image_size, "epochs": args.epochs,
                     "batch_size": args.batch_size, "precision": args.precision}
         train(run_dir=args.run_dir, resume=True, progress=not args.no_progress,
-              checkpoint_minutes=args.checkpoint_minutes, step=args.step, **explicit)
+              checkpoint_minutes=args.checkpoint_minutes, step=args.step,
+              distribute=args.distribute, **explicit)
         return 0
     train(data=args.data, preset=args.preset, image_size=args.image_size, epochs=args.epochs,
           batch_size=args.batch_size, run_dir=args.run_dir, seed=args.seed,
           num_images=args.num_images, checkpoint_minutes=args.checkpoint_minutes,
-          progress=not args.no_progress, step=args.step, precision=args.precision)
+          progress=not args.no_progress, step=args.step, precision=args.precision,
+          distribute=args.distribute)
     return 0
 
 

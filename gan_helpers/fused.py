@@ -10,6 +10,8 @@ both from identical weights and checks the updated weights agree to float tolera
 """
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from ._tf import keras, tf
@@ -27,28 +29,45 @@ class FusedStep:
             are taken from ``discriminator`` and ``gan``).
         config: labels, flips and instance noise (defaults: :class:`GANConfig`).
         jit_compile: compile with XLA (slower on the CPUs measured here; try it on a GPU).
+        strategy: a ``tf.distribute.Strategy`` the models were built under (see
+            :func:`gan_helpers.training.build_models`). Each replica gets a contiguous
+            slice of the batch; Keras' loss objects divide by the number of replicas, so
+            the summed gradients equal the single-device ones. BatchNorm in G must be
+            synchronised (``build_generator(synchronized_bn=True)``). DiffAugment draws
+            its randomness per replica, so with it a distributed run is equivalent to,
+            not identical with, a single-device run.
 
     The logs match :func:`gan_helpers.train_step`: ``d_loss``, ``d_loss_real``,
     ``d_loss_fake``, ``g_loss``, ``d_real`` and ``d_fake``.
     """
 
     def __init__(self, generator, discriminator, gan, config: GANConfig | None = None,
-                 jit_compile: bool = False):
+                 jit_compile: bool = False, strategy=None):
         self.generator, self.discriminator, self.gan = generator, discriminator, gan
         self.config = config or GANConfig()
         self.latent_dim = int(generator.input_shape[-1])
+        self.strategy = strategy
+        self.replicas = strategy.num_replicas_in_sync if strategy is not None else 1
         # Build both optimisers outside the graph, on the variables each one updates.
-        discriminator.trainable = True
-        if not discriminator.optimizer.built:
-            discriminator.optimizer.build(discriminator.trainable_variables)
-        if not gan.optimizer.built:
-            gan.optimizer.build(generator.trainable_variables)
-        self._graph_step = tf.function(self._step, jit_compile=jit_compile, reduce_retracing=True)
+        with strategy.scope() if strategy is not None else contextlib.nullcontext():
+            discriminator.trainable = True
+            if not discriminator.optimizer.built:
+                discriminator.optimizer.build(discriminator.trainable_variables)
+            if not gan.optimizer.built:
+                gan.optimizer.build(generator.trainable_variables)
+        step = self._step if strategy is None else self._distributed_step
+        self._graph_step = tf.function(step, jit_compile=jit_compile, reduce_retracing=True)
 
-    def _step(self, real, z_d, z_g, d_labels):
+    def _distributed_step(self, *inputs):
+        per_replica = self.strategy.run(self._step, args=inputs)
+        return {key: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None)
+                for key, value in per_replica.items()}
+
+    def _step(self, real, z_d, z_g, real_labels, fake_labels):
         generator, discriminator = self.generator, self.discriminator
         d_optimizer, g_optimizer = discriminator.optimizer, self.gan.optimizer
         batch = tf.shape(real)[0]
+        d_labels = tf.concat([real_labels, fake_labels], axis=0)
 
         # D's half, as train_discriminator: fakes from G in training mode, one update on
         # [real; fake]. ``trainable`` is read here, at trace time, as Keras itself does.
@@ -72,14 +91,17 @@ class FusedStep:
         g_vars = generator.trainable_variables
         g_optimizer.apply(tape.gradient(scaled, g_vars), g_vars)
 
+        # Under a strategy with several replicas Keras' loss objects divide by their number
+        # (so summed gradients are the global mean's); the logs undo it.
         real_scores, fake_scores = scores[:batch], scores[batch:]
+        n = float(self.replicas)
         return {
-            "d_loss": d_loss,
-            "d_loss_real": _bce_mean(d_labels[:batch], real_scores),
-            "d_loss_fake": _bce_mean(d_labels[batch:], fake_scores),
+            "d_loss": d_loss * n,
+            "d_loss_real": _bce_mean(d_labels[:batch], real_scores) * n,
+            "d_loss_fake": _bce_mean(d_labels[batch:], fake_scores) * n,
             "d_real": tf.reduce_mean(real_scores),
             "d_fake": tf.reduce_mean(fake_scores),
-            "g_loss": g_loss,
+            "g_loss": g_loss * n,
         }
 
     def draw_inputs(self, real_images, rng: np.random.Generator):
@@ -93,6 +115,23 @@ class FusedStep:
 
     def __call__(self, real_images, *, rng: np.random.Generator) -> dict[str, float]:
         real, z_d, z_g, labels = self.draw_inputs(real_images, rng)
-        logs = self._graph_step(tf.constant(real), tf.constant(z_d), tf.constant(z_g),
-                                tf.constant(labels))
+        batch = real.shape[0]
+        inputs = (real, z_d, z_g, labels[:batch], labels[batch:])
+        if self.strategy is None:
+            logs = self._graph_step(*(tf.constant(x) for x in inputs))
+        else:
+            if batch % self.replicas:
+                raise ValueError(f"batch_size ({batch}) must be a multiple of the "
+                                 f"{self.replicas} replicas of the distribution strategy")
+            logs = self._graph_step(*(self._shard(x) for x in inputs))
         return {key: float(value) for key, value in logs.items()}
+
+    def _shard(self, array: np.ndarray):
+        """Give each replica its contiguous slice of ``array`` (first axis)."""
+        size = len(array) // self.replicas
+
+        def piece(context):
+            start = context.replica_id_in_sync_group * size
+            return tf.constant(array[start:start + size])
+
+        return self.strategy.experimental_distribute_values_from_function(piece)

@@ -162,6 +162,7 @@ def build_generator(
     filters: int = 64,
     bn_momentum: float = 0.9,
     name: str = "generator",
+    synchronized_bn: bool = False,
 ) -> keras.Sequential:
     """Build the DCGAN generator: noise z -> image.
 
@@ -172,6 +173,9 @@ def build_generator(
         filters: channels of the last hidden layer; each earlier block doubles them.
         bn_momentum: BatchNorm moving-average momentum (0.9 = PyTorch's 0.1), used
             when sampling with ``training=False``.
+        synchronized_bn: BatchNorm statistics over the whole batch across devices, for
+            training under a ``tf.distribute`` strategy with several replicas (the same
+            statistics a single device computes).
 
     Returns:
         A model mapping float32 (N, latent_dim) to float32 (N, S, S, channels) in [-1, 1].
@@ -184,13 +188,13 @@ def build_generator(
     model.add(keras.Input(shape=(latent_dim,), name="z"))
     model.add(layers.Dense(4 * 4 * width, use_bias=False, kernel_initializer=_init(), name="project"))
     model.add(layers.Reshape((4, 4, width)))
-    model.add(layers.BatchNormalization(momentum=bn_momentum))
+    model.add(layers.BatchNormalization(momentum=bn_momentum, synchronized=synchronized_bn))
     model.add(layers.ReLU())
     for _ in range(blocks - 1):
         width //= 2
         model.add(layers.Conv2DTranspose(
             width, 4, strides=2, padding="same", use_bias=False, kernel_initializer=_init()))
-        model.add(layers.BatchNormalization(momentum=bn_momentum))
+        model.add(layers.BatchNormalization(momentum=bn_momentum, synchronized=synchronized_bn))
         model.add(layers.ReLU())
     model.add(layers.Conv2DTranspose(
         channels, 4, strides=2, padding="same", kernel_initializer=_init(), name="to_image"))

@@ -1,6 +1,7 @@
 """The training loop: epochs, history, fixed-noise progress grids, checkpoints and resume."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -72,11 +73,18 @@ def new_run_dir(root="runs", name: str | None = None) -> Path:
     return path
 
 
-def build_models(config: GANConfig, seed: int = 0):
-    """Seed, then build G, D and the combined model for ``config``, in its precision."""
+def build_models(config: GANConfig, seed: int = 0, strategy=None):
+    """Seed, then build G, D and the combined model for ``config``, in its precision.
+
+    Under a ``tf.distribute`` strategy the models (and their optimisers) are created in its
+    scope, with G's BatchNorm synchronised across replicas when there are several.
+    """
     set_seed(seed)
-    with dtype_policy(resolve_precision(config.precision)):
-        generator = build_generator(config.latent_dim, config.image_size, filters=config.filters)
+    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
+    synchronized = strategy is not None and strategy.num_replicas_in_sync > 1
+    with scope, dtype_policy(resolve_precision(config.precision)):
+        generator = build_generator(config.latent_dim, config.image_size, filters=config.filters,
+                                    synchronized_bn=synchronized)
         discriminator = build_discriminator(
             config.image_size, filters=config.filters, batch_norm=config.d_batch_norm,
             dropout=config.d_dropout, minibatch_std=config.minibatch_std,
@@ -147,7 +155,7 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
           run_dir=None, resume: bool = False, seed: int = 0, num_images: int | None = None,
           checkpoint_minutes: float | None = None, progress: bool = True,
           images: np.ndarray | None = None, step: str = "fused", on_epoch_end=None,
-          monitor: TrainingMonitor | None = None, **overrides) -> Run:
+          monitor: TrainingMonitor | None = None, distribute=None, **overrides) -> Run:
     """Train a DCGAN and write everything a person wants to look at into ``run_dir``.
 
     The run folder gets ``config.json``, ``history.csv``/``.json`` (per step: d_loss,
@@ -177,6 +185,9 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
         monitor: the :class:`gan_helpers.monitor.TrainingMonitor` whose warnings (D
             winning, G loss running away, samples collapsing) are printed and written to
             ``warnings.txt`` (default: one with its default thresholds).
+        distribute: ``"mirrored"`` (all local GPUs), ``"tpu"``, or a
+            ``tf.distribute.Strategy``: the fused step runs on every replica, each with a
+            slice of the batch (see :class:`gan_helpers.fused.FusedStep`).
 
     Returns:
         The :class:`Run`, with models and history in memory.
@@ -228,14 +239,19 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
 
     if step not in ("fused", "classic"):
         raise ValueError(f"step must be 'fused' or 'classic', got {step!r}")
-    generator, discriminator, gan = build_models(config, seed)
+    strategy = make_strategy(distribute)
+    if strategy is not None and step != "fused":
+        raise ValueError("distribute needs step='fused': the classic train_on_batch loop "
+                         "runs on one device")
+    generator, discriminator, gan = build_models(config, seed, strategy=strategy)
     rng = np.random.default_rng([seed, 1])
     fixed_noise = sample_noise(np.random.default_rng([seed, 2]), FIXED_NOISE_COUNT, config.latent_dim)
     run = Run(generator, discriminator, gan, config, run_dir, fixed_noise,
               data=data_label, seed=seed, num_images=num_images)
     step_in_epoch, elapsed = 0, 0.0
     if resume:
-        saved_state, arrays = ckpt.load_checkpoint(latest, generator, discriminator, gan)
+        with strategy.scope() if strategy is not None else contextlib.nullcontext():
+            saved_state, arrays = ckpt.load_checkpoint(latest, generator, discriminator, gan)
         run.fixed_noise = arrays["fixed_noise"]
         _restore_seed_states(discriminator, arrays)
         run.history = saved_state["history"]
@@ -254,7 +270,7 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
         print(f"Training {config.image_size} px DCGAN on {num_images} images ({data_label}), "
               f"{steps} steps/epoch, epochs {run.epoch + 1}-{config.epochs} -> {run_dir}")
     if step == "fused":
-        fused = FusedStep(generator, discriminator, gan, config)
+        fused = FusedStep(generator, discriminator, gan, config, strategy=strategy)
 
         def one_step(real):
             return fused(real, rng=rng)
@@ -309,6 +325,32 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
         print(f"Done: {run.step} iterations in {time.perf_counter() - start:.0f} s. "
               f"Pictures in {run_dir}")
     return run
+
+
+def make_strategy(distribute):
+    """A ``tf.distribute`` strategy from a name, or the strategy itself, or None.
+
+    ``"mirrored"``: every local GPU (MirroredStrategy); ``"tpu"``: the Colab/Cloud TPU
+    (TPUStrategy); ``None`` or ``"none"``: no strategy, one device.
+    """
+    from ._tf import tf
+
+    if distribute is None or distribute == "none":
+        return None
+    if isinstance(distribute, tf.distribute.Strategy):
+        return distribute
+    if distribute == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if distribute == "tpu":
+        try:
+            resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+            tf.config.experimental_connect_to_cluster(resolver)
+            tf.tpu.experimental.initialize_tpu_system(resolver)
+        except (ValueError, RuntimeError) as error:
+            raise ValueError(f"distribute='tpu' but no TPU was found: {error}") from None
+        return tf.distribute.TPUStrategy(resolver)
+    raise ValueError(f"distribute must be 'mirrored', 'tpu', 'none' or a tf.distribute.Strategy, "
+                     f"got {distribute!r}")
 
 
 def _warn(run: Run, messages: list[str], bar) -> None:
