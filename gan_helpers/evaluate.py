@@ -12,12 +12,15 @@ import json
 import numpy as np
 
 from .config import quick_value
-from .data import load_dataset, scale_images
+from .data import load_dataset, scale_images, unscale_images
 from .gan import sample_noise
-from .metrics import SWD_PROTOCOL, diversity_ratio, sliced_wasserstein_distance
+from .metrics import (SWD_PROTOCOL, diversity_ratio, memorisation_check,
+                      sliced_wasserstein_distance)
+from .viz import save_image_grid
 
 
-def evaluate_run(run_dir, data: str | None = None, count: int | None = None, seed: int = 0) -> dict:
+def evaluate_run(run_dir, data: str | None = None, count: int | None = None, seed: int = 0,
+                 pairs_path=None) -> dict:
     """SWD of a run's samples against real images, beside real-vs-real on disjoint halves.
 
     Args:
@@ -26,9 +29,12 @@ def evaluate_run(run_dir, data: str | None = None, count: int | None = None, see
         count: images per set (default 1024; 128 in quick mode). The data needs 2 x count
             images for the real-vs-real floor (fewer: the count shrinks to half the data).
         seed: fixes which real images, the noise and the SWD's patches and directions.
+        pairs_path: also write a PNG of the 8 samples closest to a training image (top row)
+            above those training images (bottom row).
 
     Returns:
         A dict with ``swd`` (per level and mean), ``swd_real_floor``, ``diversity``,
+        ``memorisation`` (see :func:`gan_helpers.metrics.memorisation_check`),
         the protocol, the run's step, and ``kid``/``fid`` as None with ``skipped`` saying why.
     """
     from .training import load_run
@@ -47,6 +53,11 @@ def evaluate_run(run_dir, data: str | None = None, count: int | None = None, see
     real_b = scale_images(images[order[count:2 * count]])
     noise = sample_noise(np.random.default_rng([seed, 7]), count, run.config.latent_dim)
     fake = run.generator.predict(noise, batch_size=128, verbose=0)
+    memo = memorisation_check(fake, images, probe_count=count, seed=seed)
+    if pairs_path is not None:
+        closest = np.argsort(memo["distances"])[:8]
+        pairs = np.concatenate([unscale_images(fake[closest]), images[memo["indices"][closest]]])
+        save_image_grid(pairs, pairs_path, ncols=len(closest), scale=2)
     return {
         "run_dir": str(run_dir), "step": run.step, "data": str(data),
         "protocol": {"images_per_set": count, "seed": seed, **SWD_PROTOCOL,
@@ -54,6 +65,8 @@ def evaluate_run(run_dir, data: str | None = None, count: int | None = None, see
         "swd": sliced_wasserstein_distance(real_a, fake, seed=seed),
         "swd_real_floor": sliced_wasserstein_distance(real_a, real_b, seed=seed),
         "diversity": round(diversity_ratio(fake[:256], real_b[:256]), 3),
+        "memorisation": {k: v for k, v in memo.items() if k not in ("indices", "distances")},
+        "pairs": None if pairs_path is None else str(pairs_path),
         "kid": None, "fid": None,
         "skipped": "KID/FID: InceptionV3 ImageNet weights are not available offline",
     }
@@ -70,6 +83,13 @@ def print_report(result: dict, as_json: bool = False) -> None:
     print(f"  {'real vs real':<18}" + "".join(f"{floor[k]:9.1f}" for k in levels)
           + f"{floor['swd_mean']:9.1f}   (the floor)")
     print(f"  spread of samples vs real: {result['diversity']:.2f} (1 = as varied as the data)")
+    memo = result["memorisation"]
+    verdict = "looks memorised" if memo["memorised"] else "no sign of memorisation"
+    print(f"  nearest training image (RMS pixel distance): samples {memo['sample_nn_median']:.3f}, "
+          f"real images {memo['real_nn_median']:.3f} (medians); "
+          f"{memo['close_fraction']:.1%} of samples closer than 99% of real pairs: {verdict}")
+    if result.get("pairs"):
+        print(f"  closest sample/training pairs: {result['pairs']}")
     print(f"  {result['skipped']}")
     if as_json:
         print(json.dumps(result))

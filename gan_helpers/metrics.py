@@ -145,3 +145,70 @@ def _as_float(images, name: str) -> np.ndarray:
     if array.dtype == np.uint8:
         return array.astype(np.float64) / 127.5 - 1.0
     return array.astype(np.float64)
+
+
+# --- Memorisation: are samples copies of training images? -------------------------------
+
+def nearest_neighbours(queries, references, exclude_self: bool = False, chunk: int = 256):
+    """Each query's nearest reference image by L2 distance in pixel space.
+
+    Args:
+        queries, references: (N, H, W, C) uint8 or float in [-1, 1], the same shape per image.
+        exclude_self: ``queries`` are the first N ``references`` themselves; skip the
+            identical index (leave-one-out distances between real images).
+
+    Returns:
+        ``(indices, distances)``: int (N,) into ``references`` and float (N,) per pixel value
+        (root-mean-square difference, so 0 is a copy and ~1 is unrelated for [-1, 1] images).
+    """
+    q = _as_float(queries, "queries").reshape(len(queries), -1).astype(np.float32)
+    r = _as_float(references, "references").reshape(len(references), -1).astype(np.float32)
+    if q.shape[1] != r.shape[1]:
+        raise ValueError(f"queries and references differ in image shape: "
+                         f"{np.shape(queries)[1:]} vs {np.shape(references)[1:]}")
+    r_sq = (r ** 2).sum(1)
+    indices = np.empty(len(q), np.int64)
+    distances = np.empty(len(q), np.float64)
+    for start in range(0, len(q), chunk):
+        block = q[start:start + chunk]
+        d2 = (block ** 2).sum(1)[:, None] + r_sq[None, :] - 2.0 * block @ r.T
+        if exclude_self:
+            rows = np.arange(len(block))
+            d2[rows, start + rows] = np.inf
+        best = np.argmin(d2, axis=1)
+        indices[start:start + len(block)] = best
+        distances[start:start + len(block)] = np.sqrt(np.maximum(d2[np.arange(len(block)), best], 0))
+    return indices, distances / np.sqrt(q.shape[1])
+
+
+def memorisation_check(samples, training_images, probe_count: int = 512, seed: int = 0) -> dict:
+    """Compare how close samples come to the training set with how close real images do.
+
+    Every sample's nearest training image is found; so is every probed training image's
+    nearest *other* training image (leave-one-out). A generator that copies its data
+    produces samples closer to a training image than real images are to each other.
+
+    Returns:
+        ``sample_nn_median``, ``real_nn_median``, ``close_threshold`` (the 1st percentile of
+        the real-vs-real distances), ``close_fraction`` (samples below it; ~0.01 or less is
+        normal, as for real images), ``memorised`` (``close_fraction > 0.05``) and the
+        nearest-neighbour ``indices``/``distances`` of the samples.
+    """
+    training_images = np.asarray(training_images)
+    rng = np.random.default_rng(seed)
+    probe = rng.permutation(len(training_images))[:probe_count]
+    order = np.concatenate([probe, np.setdiff1d(np.arange(len(training_images)), probe)])
+    _, real_nn = nearest_neighbours(training_images[order[:len(probe)]], training_images[order],
+                                    exclude_self=True)
+    indices, sample_nn = nearest_neighbours(samples, training_images)
+    threshold = float(np.percentile(real_nn, 1))
+    close = float(np.mean(sample_nn < threshold))
+    return {
+        "sample_nn_median": round(float(np.median(sample_nn)), 4),
+        "real_nn_median": round(float(np.median(real_nn)), 4),
+        "close_threshold": round(threshold, 4),
+        "close_fraction": round(close, 4),
+        "memorised": close > 0.05,
+        "indices": indices,
+        "distances": sample_nn,
+    }

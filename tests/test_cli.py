@@ -115,7 +115,8 @@ def test_evaluate_reports_swd_beside_its_real_floor(tmp_path, capsys):
     run_dir = tmp_path / "run"
     gh.train(data="cartoon-faces", num_images=64, image_size=32, batch_size=16, filters=8,
              latent_dim=16, epochs=1, run_dir=run_dir, progress=False)
-    code = cli.main(["evaluate", "--run-dir", str(run_dir), "--count", "32", "--json"])
+    code = cli.main(["evaluate", "--run-dir", str(run_dir), "--count", "32", "--json",
+                     "--pairs", str(tmp_path / "pairs.png")])
     assert code == 0
     lines = capsys.readouterr().out.strip().splitlines()
     result = json.loads(lines[-1])
@@ -123,5 +124,7 @@ def test_evaluate_reports_swd_beside_its_real_floor(tmp_path, capsys):
     # An untrained-for-long generator is far from the data; two halves of the data are not.
     assert result["swd"]["swd_mean"] > result["swd_real_floor"]["swd_mean"]
     assert result["fid"] is None and "not available offline" in result["skipped"]
+    assert set(result["memorisation"]) >= {"sample_nn_median", "real_nn_median", "memorised"}
+    assert (tmp_path / "pairs.png").exists()
     assert any("real vs real" in line for line in lines)
     assert cli.main(["evaluate", "--run-dir", str(tmp_path / "missing")]) == 2

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 import gan_helpers as gh
+from gan_helpers import metrics
 
 
 def test_pairwise_distance_of_known_points():
@@ -53,3 +54,24 @@ def test_swd_levels_seed_and_errors():
     assert [level.shape[1] for level in laplacian_pyramid(faces[:2])] == [32, 16]
     with pytest.raises(ValueError, match="differ in shape"):
         sliced_wasserstein_distance(faces[:4], faces[:4, :16, :16])
+
+
+def test_nearest_neighbours_finds_copies_and_skips_self():
+    rng = np.random.default_rng(0)
+    refs = rng.uniform(-1, 1, (20, 8, 8, 3))
+    idx, dist = metrics.nearest_neighbours(refs[[3, 7]] + 0.01, refs)
+    assert list(idx) == [3, 7] and np.allclose(dist, 0.01, atol=1e-4)
+    idx, dist = metrics.nearest_neighbours(refs[:5], refs, exclude_self=True)
+    assert all(i != k for k, i in enumerate(idx)) and np.all(dist > 0.3)
+
+
+def test_memorisation_check_flags_copies_but_not_new_images():
+    rng = np.random.default_rng(1)
+    train = rng.integers(0, 256, (300, 8, 8, 3), dtype=np.uint8)
+    fresh = rng.integers(0, 256, (64, 8, 8, 3), dtype=np.uint8)
+    copies = train[rng.permutation(300)[:64]]
+    honest = metrics.memorisation_check(fresh, train, probe_count=200)
+    copied = metrics.memorisation_check(copies, train, probe_count=200)
+    assert not honest["memorised"] and honest["close_fraction"] <= 0.05
+    assert copied["memorised"] and copied["close_fraction"] == 1.0
+    assert copied["sample_nn_median"] == 0.0 < honest["real_nn_median"]
