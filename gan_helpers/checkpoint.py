@@ -112,12 +112,95 @@ def _prune(checkpoint_dir: Path, keep: str) -> None:
 
 
 def latest_checkpoint(checkpoint_dir) -> Path | None:
-    """The folder named by ``latest``, or None when the run has no complete checkpoint."""
-    pointer = Path(checkpoint_dir) / LATEST
+    """The folder named by ``latest``, or None when the run has no complete checkpoint.
+
+    Should ``latest`` name a folder that is gone or incomplete (a kill between replacing
+    a checkpoint of the same step and the rename), the newest complete one is used.
+    """
+    checkpoint_dir = Path(checkpoint_dir)
+    pointer = checkpoint_dir / LATEST
     if not pointer.exists():
         return None
-    folder = Path(checkpoint_dir) / pointer.read_text(encoding="utf-8").strip()
-    return folder if (folder / "state.json").exists() else None
+    folder = checkpoint_dir / pointer.read_text(encoding="utf-8").strip()
+    if (folder / "state.json").exists():
+        return folder
+    complete = sorted(p for p in checkpoint_dir.glob("ckpt-*") if (p / "state.json").exists())
+    return complete[-1] if complete else None
+
+
+class RunInUse(RuntimeError):
+    """Another process is training in this run folder."""
+
+
+class RunLock:
+    """An exclusive lock on a run folder, so two processes never train into it at once.
+
+    It is an OS file lock (``flock``) on ``run_dir/.lock``: the operating system drops it
+    when the process ends, even after ``kill -9``, so a crash never leaves a stale lock.
+    The file holds the owner's process id, for the error message.
+    """
+
+    def __init__(self, run_dir):
+        self.path = Path(run_dir) / ".lock"
+        self._handle = None
+
+    def acquire(self) -> RunLock:
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            owner = handle.read().strip() or "unknown"
+            handle.close()
+            raise RunInUse(f"{self.path.parent} is in use by another training process "
+                           f"(pid {owner}); wait for it to finish or choose another run folder") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._handle = handle
+        return self
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()  # closing drops the flock
+            self._handle = None
+
+    def __enter__(self):
+        return self.acquire()
+
+    def __exit__(self, *exc):
+        self.release()
+
+
+def check_writable(run_dir, needed_bytes: int) -> None:
+    """Fail before training when the run folder cannot take a checkpoint.
+
+    Raises:
+        ValueError: the folder is not writable, or its disk has less than ``needed_bytes``
+            free (one line, with the numbers).
+    """
+    run_dir = Path(run_dir)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        probe = run_dir / ".write-test"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as error:
+        raise ValueError(f"cannot write to run folder {run_dir}: {error.strerror or error}") from None
+    free = shutil.disk_usage(run_dir).free
+    if free < needed_bytes:
+        raise ValueError(f"run folder {run_dir} has {free / 2**20:.0f} MiB free; a run needs "
+                         f"about {needed_bytes / 2**20:.0f} MiB for its checkpoints and pictures")
+
+
+def checkpoint_bytes(generator, discriminator) -> int:
+    """Bytes of one checkpoint: weights plus two Adam moments per trainable weight."""
+    weights = sum(int(np.prod(w.shape)) for w in generator.weights + discriminator.weights)
+    return 4 * 3 * weights
 
 
 def load_checkpoint(folder, generator, discriminator, gan) -> tuple[dict, dict[str, np.ndarray]]:

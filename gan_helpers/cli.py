@@ -202,12 +202,13 @@ def _prepare(args) -> int:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        from .checkpoint import RunInUse
         from .training import TrainingDiverged
 
         handler = {"train": _train, "sample": _sample, "prepare-data": _prepare,
                    "bench": _bench, "evaluate": _evaluate, "compare": _compare}[args.command]
         return handler(args)
-    except (ValueError, FileNotFoundError, NotADirectoryError, TrainingDiverged) as error:
+    except (ValueError, OSError, TrainingDiverged, RunInUse) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"python -m gan_helpers {args.command}: error: {message}", file=sys.stderr)
         return EXIT_USAGE

@@ -5,6 +5,7 @@ import contextlib
 import dataclasses
 import json
 import math
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -225,106 +226,118 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
             raise ValueError(f"{run_dir} already holds a run: pass resume=True (--resume) "
                              f"to continue it, or choose another run folder")
 
-    if images is None:
-        images = load_dataset(data, config.image_size, count=num_images, progress=progress)
-        data_label = str(data)
-    else:
-        data_label = "<array>"
-    if images.shape[1] != config.image_size:
-        raise ValueError(f"images are {images.shape[1]} px but image_size is {config.image_size}")
-    if len(images) < config.batch_size:
-        raise ValueError(f"the dataset has {len(images)} images, fewer than one batch "
-                         f"({config.batch_size}); lower batch_size")
-    num_images = len(images)
+    created = not run_dir.exists()
+    ckpt.check_writable(run_dir, needed_bytes=0)  # the disk space is checked once models exist
+    lock = ckpt.RunLock(run_dir).acquire()  # a second process on this folder stops here
+    try:
+        if images is None:
+            images = load_dataset(data, config.image_size, count=num_images, progress=progress)
+            data_label = str(data)
+        else:
+            data_label = "<array>"
+        if images.shape[1] != config.image_size:
+            raise ValueError(f"images are {images.shape[1]} px but image_size is {config.image_size}")
+        if len(images) < config.batch_size:
+            raise ValueError(f"the dataset has {len(images)} images, fewer than one batch "
+                             f"({config.batch_size}); lower batch_size")
+        num_images = len(images)
 
-    if step not in ("fused", "classic"):
-        raise ValueError(f"step must be 'fused' or 'classic', got {step!r}")
-    strategy = make_strategy(distribute)
-    if strategy is not None and step != "fused":
-        raise ValueError("distribute needs step='fused': the classic train_on_batch loop "
-                         "runs on one device")
-    generator, discriminator, gan = build_models(config, seed, strategy=strategy)
-    rng = np.random.default_rng([seed, 1])
-    fixed_noise = sample_noise(np.random.default_rng([seed, 2]), FIXED_NOISE_COUNT, config.latent_dim)
-    run = Run(generator, discriminator, gan, config, run_dir, fixed_noise,
-              data=data_label, seed=seed, num_images=num_images)
-    step_in_epoch, elapsed = 0, 0.0
-    if resume:
-        with strategy.scope() if strategy is not None else contextlib.nullcontext():
-            saved_state, arrays = ckpt.load_checkpoint(latest, generator, discriminator, gan)
-        run.fixed_noise = arrays["fixed_noise"]
-        _restore_seed_states(discriminator, arrays)
-        run.history = saved_state["history"]
-        run.epoch, run.step = saved_state["epoch"], saved_state["step"]
-        step_in_epoch, elapsed = saved_state["step_in_epoch"], saved_state["seconds"]
-        rng.bit_generator.state = saved_state["rng"]
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "progress").mkdir(exist_ok=True)
-    ckpt.write_text_atomic(run_dir / "config.json", json.dumps(
-        {"config": config.to_dict(), "data": data_label, "seed": seed, "num_images": num_images},
-        indent=2))
-    np.save(run_dir / "fixed_noise.npy", run.fixed_noise)
+        if step not in ("fused", "classic"):
+            raise ValueError(f"step must be 'fused' or 'classic', got {step!r}")
+        strategy = make_strategy(distribute)
+        if strategy is not None and step != "fused":
+            raise ValueError("distribute needs step='fused': the classic train_on_batch loop "
+                             "runs on one device")
+        generator, discriminator, gan = build_models(config, seed, strategy=strategy)
+        rng = np.random.default_rng([seed, 1])
+        fixed_noise = sample_noise(np.random.default_rng([seed, 2]), FIXED_NOISE_COUNT, config.latent_dim)
+        run = Run(generator, discriminator, gan, config, run_dir, fixed_noise,
+                  data=data_label, seed=seed, num_images=num_images)
+        step_in_epoch, elapsed = 0, 0.0
+        if resume:
+            with strategy.scope() if strategy is not None else contextlib.nullcontext():
+                saved_state, arrays = ckpt.load_checkpoint(latest, generator, discriminator, gan)
+            run.fixed_noise = arrays["fixed_noise"]
+            _restore_seed_states(discriminator, arrays)
+            run.history = saved_state["history"]
+            run.epoch, run.step = saved_state["epoch"], saved_state["step"]
+            step_in_epoch, elapsed = saved_state["step_in_epoch"], saved_state["seconds"]
+            rng.bit_generator.state = saved_state["rng"]
+        ckpt.check_writable(run_dir, needed_bytes=(ckpt.KEEP + 1) * ckpt.checkpoint_bytes(
+            generator, discriminator) + 20 * 2**20)  # two kept, one being written, pictures
+        (run_dir / "progress").mkdir(exist_ok=True)
+        ckpt.write_text_atomic(run_dir / "config.json", json.dumps(
+            {"config": config.to_dict(), "data": data_label, "seed": seed, "num_images": num_images},
+            indent=2))
+        np.save(run_dir / "fixed_noise.npy", run.fixed_noise)
 
-    steps = steps_per_epoch(num_images, config.batch_size)
-    if progress:
-        print(f"Training {config.image_size} px DCGAN on {num_images} images ({data_label}), "
-              f"{steps} steps/epoch, epochs {run.epoch + 1}-{config.epochs} -> {run_dir}")
-    if step == "fused":
-        fused = FusedStep(generator, discriminator, gan, config, strategy=strategy)
+        steps = steps_per_epoch(num_images, config.batch_size)
+        if progress:
+            print(f"Training {config.image_size} px DCGAN on {num_images} images ({data_label}), "
+                  f"{steps} steps/epoch, epochs {run.epoch + 1}-{config.epochs} -> {run_dir}")
+        if step == "fused":
+            fused = FusedStep(generator, discriminator, gan, config, strategy=strategy)
 
-        def one_step(real):
-            return fused(real, rng=rng)
-    else:
-        def one_step(real):
-            return train_step(generator, discriminator, gan, real, rng=rng, config=config)
-    monitor = monitor or TrainingMonitor()
-    real_reference = scale_images(images[:FIXED_NOISE_COUNT])
-    start = time.perf_counter() - elapsed
-    last_save = time.perf_counter()
-    while run.epoch < config.epochs:
-        batches = iterate_batches(images, config.batch_size, shuffle=True,
-                                  flip=config.flip_images, seed=seed, epoch=run.epoch,
-                                  skip_batches=step_in_epoch)
-        bar = _progress_bar(steps, step_in_epoch, f"epoch {run.epoch + 1}/{config.epochs}", progress)
-        for real in batches:
-            logs = one_step(real)
-            if not all(math.isfinite(v) for v in logs.values()):
-                bar.close()
-                last = ckpt.latest_checkpoint(run.checkpoint_dir)
-                where = f"{last} (step {last.name[5:].lstrip('0') or 0})" if last else "none yet"
-                bad = ", ".join(f"{k}={v}" for k, v in logs.items() if not math.isfinite(v))
-                raise TrainingDiverged(
-                    f"step {run.step + 1} produced {bad}; training stopped. Last good checkpoint: "
-                    f"{where}. Lower lr_d/lr_g and resume with --resume, or start a new run.")
-            run.step += 1
-            step_in_epoch += 1
-            run.history.append({"step": run.step, "epoch": run.epoch + 1, **logs,
-                                "seconds": round(time.perf_counter() - start, 3)})
-            _warn(run, monitor.update(run.step, logs), bar)
-            bar.update(1)
-            bar.set_postfix(d_loss=f"{logs['d_loss']:.3f}", g_loss=f"{logs['g_loss']:.3f}",
-                            D_x=f"{logs['d_real']:.2f}", D_G_z=f"{logs['d_fake']:.2f}", refresh=False)
-            if checkpoint_minutes and time.perf_counter() - last_save > 60 * checkpoint_minutes \
-                    and step_in_epoch < steps:
-                _save(run, rng, step_in_epoch, time.perf_counter() - start)
-                last_save = time.perf_counter()
-        bar.close()
-        run.epoch += 1
-        step_in_epoch = 0
-        samples = run.sample(run.fixed_noise)
-        viz.save_image_grid(samples, run_dir / "progress" / f"epoch_{run.epoch:04d}.png", ncols=8)
-        _warn(run, monitor.check_samples(run.step, samples, real_reference), bar)
-        _save(run, rng, 0, time.perf_counter() - start)
-        if on_epoch_end is not None:  # its time is not training time
-            paused = time.perf_counter()
-            on_epoch_end(run)
-            start += time.perf_counter() - paused
+            def one_step(real):
+                return fused(real, rng=rng)
+        else:
+            def one_step(real):
+                return train_step(generator, discriminator, gan, real, rng=rng, config=config)
+        monitor = monitor or TrainingMonitor()
+        real_reference = scale_images(images[:FIXED_NOISE_COUNT])
+        start = time.perf_counter() - elapsed
         last_save = time.perf_counter()
-    write_run_figures(run)
-    if progress:
-        print(f"Done: {run.step} iterations in {time.perf_counter() - start:.0f} s. "
-              f"Pictures in {run_dir}")
-    return run
+        while run.epoch < config.epochs:
+            batches = iterate_batches(images, config.batch_size, shuffle=True,
+                                      flip=config.flip_images, seed=seed, epoch=run.epoch,
+                                      skip_batches=step_in_epoch)
+            bar = _progress_bar(steps, step_in_epoch, f"epoch {run.epoch + 1}/{config.epochs}", progress)
+            for real in batches:
+                logs = one_step(real)
+                if not all(math.isfinite(v) for v in logs.values()):
+                    bar.close()
+                    last = ckpt.latest_checkpoint(run.checkpoint_dir)
+                    where = f"{last} (step {last.name[5:].lstrip('0') or 0})" if last else "none yet"
+                    bad = ", ".join(f"{k}={v}" for k, v in logs.items() if not math.isfinite(v))
+                    raise TrainingDiverged(
+                        f"step {run.step + 1} produced {bad}; training stopped. Last good checkpoint: "
+                        f"{where}. Lower lr_d/lr_g and resume with --resume, or start a new run.")
+                run.step += 1
+                step_in_epoch += 1
+                run.history.append({"step": run.step, "epoch": run.epoch + 1, **logs,
+                                    "seconds": round(time.perf_counter() - start, 3)})
+                _warn(run, monitor.update(run.step, logs), bar)
+                bar.update(1)
+                bar.set_postfix(d_loss=f"{logs['d_loss']:.3f}", g_loss=f"{logs['g_loss']:.3f}",
+                                D_x=f"{logs['d_real']:.2f}", D_G_z=f"{logs['d_fake']:.2f}", refresh=False)
+                if checkpoint_minutes and time.perf_counter() - last_save > 60 * checkpoint_minutes \
+                        and step_in_epoch < steps:
+                    _save(run, rng, step_in_epoch, time.perf_counter() - start)
+                    last_save = time.perf_counter()
+            bar.close()
+            run.epoch += 1
+            step_in_epoch = 0
+            samples = run.sample(run.fixed_noise)
+            viz.save_image_grid(samples, run_dir / "progress" / f"epoch_{run.epoch:04d}.png", ncols=8)
+            _warn(run, monitor.check_samples(run.step, samples, real_reference), bar)
+            _save(run, rng, 0, time.perf_counter() - start)
+            if on_epoch_end is not None:  # its time is not training time
+                paused = time.perf_counter()
+                on_epoch_end(run)
+                start += time.perf_counter() - paused
+            last_save = time.perf_counter()
+        write_run_figures(run)
+        if progress:
+            print(f"Done: {run.step} iterations in {time.perf_counter() - start:.0f} s. "
+                  f"Pictures in {run_dir}")
+        return run
+    except BaseException:
+        if created and [p.name for p in run_dir.iterdir()] == [".lock"]:
+            lock.release()
+            shutil.rmtree(run_dir, ignore_errors=True)  # nothing was trained: leave no folder
+        raise
+    finally:
+        lock.release()
 
 
 def make_strategy(distribute):
