@@ -10,6 +10,7 @@ import io
 import json
 import os
 import warnings
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -75,13 +76,26 @@ def center_crop_resize(image: Image.Image, image_size: int) -> Image.Image:
     return square.resize((image_size, image_size), Image.Resampling.LANCZOS)
 
 
+MAX_PIXELS = 64_000_000
+"""Images with more pixels are refused from their header, before any decoding (a guard
+against decompression bombs: a small file that would decode to gigabytes)."""
+MAX_ZIP_MEMBER_BYTES = 256 * 2**20
+
+
 def load_image_file(path, image_size: int) -> np.ndarray:
     """Decode one file into uint8 (S, S, 3): first frame, EXIF rotation, RGB on white, centre crop.
+
+    Args:
+        path: a path or a binary file object.
 
     Raises:
         OSError, ValueError, Image.DecompressionBombError: the file is not a usable image.
     """
     with Image.open(path) as image:
+        width, height = image.size
+        if width * height > MAX_PIXELS:
+            raise ValueError(f"{width}x{height} pixels is over the {MAX_PIXELS // 10**6} MP limit "
+                             f"(decompression-bomb guard)")
         image.seek(0)
         image = ImageOps.exif_transpose(image)
         image = to_rgb_on_white(image)
@@ -169,9 +183,9 @@ def _folder_fingerprint(files: list[Path], image_size: int) -> str:
     for path in files:
         try:
             stat = path.stat()
-            digest.update(f"|{path}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+            digest.update(f"|{path}|{stat.st_size}|{stat.st_mtime_ns}".encode("utf-8", "surrogateescape"))
         except OSError:
-            digest.update(f"|{path}|missing".encode())
+            digest.update(f"|{path}|missing".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()[:16]
 
 
@@ -207,6 +221,10 @@ def load_image_folder(folder, image_size: int = 64, max_images: int | None = Non
     """
     _check_size(image_size)
     folder = Path(folder).expanduser()
+    if folder.is_file() and zipfile.is_zipfile(folder):
+        return load_image_zip(folder, image_size, max_images, cache_dir, progress)
+    if folder.is_file():
+        raise ValueError(f"{folder} is a file, not a folder or a zip file of images")
     if not folder.is_dir():
         raise FileNotFoundError(f"image folder not found: {folder}")
     files = list_image_files(folder)
@@ -245,6 +263,87 @@ def load_image_folder(folder, image_size: int = 64, max_images: int | None = Non
     _warn_skipped(folder, skipped, len(files))
     if not images:
         raise ValueError(f"none of the {len(files)} image files in {folder} could be read")
+    images = np.stack(images)
+    if cache_file is not None:
+        _atomic_save_npy(cache_file, images)
+        cache_file.with_suffix(".skipped.json").write_text(json.dumps(skipped))
+    return images, skipped
+
+
+def _zip_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    """Image members of a zip, sorted, skipping folders, hidden files and macOS metadata."""
+    members = []
+    for info in archive.infolist():
+        parts = info.filename.split("/")
+        if info.is_dir() or any(part.startswith(".") or part == "__MACOSX" for part in parts):
+            continue
+        if info.filename.lower().endswith(IMAGE_EXTENSIONS):
+            members.append(info)
+    return sorted(members, key=lambda info: info.filename)
+
+
+def load_image_zip(path, image_size: int = 64, max_images: int | None = None,
+                   cache_dir=None, progress: bool = True):
+    """Decode the images inside a zip file (a Kaggle download) without unpacking it.
+
+    Works like :func:`load_image_folder`: broken members are skipped and named, members
+    that would unpack to more than 256 MiB are refused, and the result is cached.
+
+    Returns:
+        (images, skipped): uint8 (N, S, S, 3) and a list of (member, reason) pairs.
+    """
+    import threading
+
+    _check_size(image_size)
+    path = Path(path).expanduser()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = _zip_members(archive)
+    except (OSError, zipfile.BadZipFile) as error:
+        raise ValueError(f"cannot read zip file {path}: {error}") from None
+    if max_images is not None:
+        members = members[:max_images]
+    if not members:
+        raise ValueError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) found in {path}")
+
+    cache_file = None
+    if cache_dir is not False:
+        stat = path.stat()
+        digest = hashlib.sha1(f"zip-v1|{image_size}|{path.resolve()}|{stat.st_size}|"
+                              f"{stat.st_mtime_ns}|{len(members)}".encode("utf-8", "surrogateescape"))
+        cache_root = Path(cache_dir) if cache_dir else default_cache_dir()
+        cache_file = cache_root / "folders" / f"{digest.hexdigest()[:16]}.npy"
+        if cache_file.exists():
+            skipped_file = cache_file.with_suffix(".skipped.json")
+            skipped = [tuple(x) for x in json.loads(skipped_file.read_text())] \
+                if skipped_file.exists() else []
+            _warn_skipped(path, skipped, len(members))
+            return np.load(cache_file), skipped
+
+    local = threading.local()  # one open archive per decoding thread
+
+    def decode(info):
+        try:
+            if info.file_size > MAX_ZIP_MEMBER_BYTES:
+                raise ValueError(f"unpacks to {info.file_size / 2**20:.0f} MiB")
+            if not hasattr(local, "archive"):
+                local.archive = zipfile.ZipFile(path)
+            return load_image_file(io.BytesIO(local.archive.read(info)), image_size), None
+        except Exception as error:  # noqa: BLE001 - any failure means "skip this member"
+            return None, f"{type(error).__name__}: {error}".splitlines()[0][:200]
+
+    images, skipped = [], []
+    with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2)) as pool:
+        results = pool.map(decode, members)
+        for info, (array, reason) in _progress(zip(members, results), len(members),
+                                               f"decoding {path.name}", progress):
+            if array is None:
+                skipped.append((info.filename, reason))
+            else:
+                images.append(array)
+    _warn_skipped(path, skipped, len(members))
+    if not images:
+        raise ValueError(f"none of the {len(members)} image files in {path} could be read")
     images = np.stack(images)
     if cache_file is not None:
         _atomic_save_npy(cache_file, images)
@@ -384,7 +483,7 @@ def load_cartoon_faces(count: int | None = None, image_size: int = 64, seed: int
 
 def load_dataset(source: str = CARTOON_FACES, image_size: int = 64, count: int | None = None,
                  cache_dir=None, progress: bool = True) -> np.ndarray:
-    """Load a dataset by name (``"cartoon-faces"``) or from a folder of images.
+    """Load a dataset by name (``"cartoon-faces"``), a folder of images or a zip of them.
 
     In quick mode a folder is cut to its first 256 images.
 
@@ -400,7 +499,7 @@ def load_dataset(source: str = CARTOON_FACES, image_size: int = 64, count: int |
     if not path.exists():
         raise FileNotFoundError(
             f"dataset {source!r} is neither a built-in dataset ({', '.join(DATASETS)}) "
-            f"nor an existing folder")
+            f"nor an existing folder or zip file")
     if count is None and QUICK:
         count = default_image_count()
     images, _ = load_image_folder(path, image_size, max_images=count, cache_dir=cache_dir,
