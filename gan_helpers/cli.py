@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a GAN (or --resume one)")
     train.add_argument("--data", default="cartoon-faces",
-                       help="'cartoon-faces' (built in) or a folder of images")
+                       help="'cartoon-faces' (built in), 'noto-emoji' (needs Debian's "
+                            "fonts-noto-color-emoji), a folder of images or a zip of them")
     train.add_argument("--preset", default=DEFAULT_PRESET, choices=sorted(PRESETS),
                        help=f"recipe (default: {DEFAULT_PRESET})")
     train.add_argument("--image-size", type=int, choices=SUPPORTED_IMAGE_SIZES,
@@ -56,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=_positive_int, help="default: the preset's")
     train.add_argument("--num-images", type=_positive_int,
                        help="use only this many images (default: all; 10,000 built-in faces)")
+    train.add_argument("--repeat", type=_positive_int, default=1,
+                       help="show each image this many times per epoch (small datasets)")
     train.add_argument("--run-dir", type=Path, help="run folder (default: a new one under runs/)")
     train.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
     train.add_argument("--seed", type=int, default=0)
@@ -166,7 +169,7 @@ def _train(args) -> int:
           batch_size=args.batch_size, run_dir=args.run_dir, seed=args.seed,
           num_images=args.num_images, checkpoint_minutes=args.checkpoint_minutes,
           progress=not args.no_progress, step=args.step, precision=args.precision,
-          distribute=args.distribute)
+          distribute=args.distribute, repeat=args.repeat)
     return 0
 
 

@@ -20,7 +20,14 @@ from PIL import Image, ImageOps
 from .config import QUICK, quick_value
 
 CARTOON_FACES = "cartoon-faces"
-DATASETS = (CARTOON_FACES,)
+NOTO_EMOJI = "noto-emoji"
+DATASETS = (CARTOON_FACES, NOTO_EMOJI)
+NOTO_EMOJI_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")
+NOTO_EMOJI_CREDIT = "Noto Emoji by Google (Apache 2.0), from Debian's fonts-noto-color-emoji"
+# Smileys, cat faces and face-like emoji: 102 hand-drawn faces (no people, hands or objects).
+EMOJI_FACES = (*range(0x1F600, 0x1F645), *range(0x1F910, 0x1F918), *range(0x1F920, 0x1F926),
+               *range(0x1F927, 0x1F930), 0x1F970, 0x1F971, 0x1F972, 0x1F973, 0x1F974, 0x1F975,
+               0x1F976, 0x1F978, 0x1F97A, 0x1F9D0)
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
 CARTOON_FACES_CREDIT = "Adventurer by Lisa Wischofsky (CC BY 4.0), rendered with DiceBear"
 # Faces are drawn at RENDER_SIZE and box-filtered down, so every size is a clean
@@ -481,6 +488,39 @@ def load_cartoon_faces(count: int | None = None, image_size: int = 64, seed: int
     return images
 
 
+def render_emoji_faces(image_size: int = 64, font_path=None) -> np.ndarray:
+    """The Noto colour emoji faces, drawn by Pillow, centred on white, uint8 (102, S, S, 3).
+
+    Noto Color Emoji is a bitmap font that Pillow draws at size 109 only. Install it with
+    ``apt-get install fonts-noto-color-emoji`` (Debian/Ubuntu; Colab has apt too).
+
+    Raises:
+        FileNotFoundError: the font is not installed (the message says how to install it).
+    """
+    from PIL import ImageDraw, ImageFont
+
+    _check_size(image_size)
+    font_path = Path(font_path) if font_path else NOTO_EMOJI_FONT
+    if not font_path.exists():
+        raise FileNotFoundError(f"the noto-emoji dataset needs {font_path}: "
+                                f"apt-get install fonts-noto-color-emoji")
+    font = ImageFont.truetype(str(font_path), 109)
+    faces = []
+    for code in EMOJI_FACES:
+        canvas = Image.new("RGBA", (160, 160), (255, 255, 255, 0))
+        ImageDraw.Draw(canvas).text((16, 16), chr(code), font=font, embedded_color=True)
+        box = canvas.getbbox()
+        if box is None:  # a code point this version of the font lacks
+            continue
+        glyph = canvas.crop(box)
+        side = max(glyph.size) + 8  # a small white margin all round
+        square = Image.new("RGBA", (side, side), (255, 255, 255, 0))
+        square.paste(glyph, ((side - glyph.width) // 2, (side - glyph.height) // 2))
+        faces.append(np.asarray(to_rgb_on_white(square).resize(
+            (image_size, image_size), Image.Resampling.LANCZOS), dtype=np.uint8))
+    return np.stack(faces)
+
+
 def load_dataset(source: str = CARTOON_FACES, image_size: int = 64, count: int | None = None,
                  cache_dir=None, progress: bool = True) -> np.ndarray:
     """Load a dataset by name (``"cartoon-faces"``), a folder of images or a zip of them.
@@ -493,6 +533,8 @@ def load_dataset(source: str = CARTOON_FACES, image_size: int = 64, count: int |
     Raises:
         FileNotFoundError: ``source`` is neither a known dataset nor an existing folder.
     """
+    if source == NOTO_EMOJI:
+        return render_emoji_faces(image_size)[:count]
     if source in DATASETS:
         return load_cartoon_faces(count, image_size, cache_dir=cache_dir, progress=progress)
     path = Path(str(source)).expanduser()

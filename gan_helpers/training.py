@@ -156,7 +156,8 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
           run_dir=None, resume: bool = False, seed: int = 0, num_images: int | None = None,
           checkpoint_minutes: float | None = None, progress: bool = True,
           images: np.ndarray | None = None, step: str = "fused", on_epoch_end=None,
-          monitor: TrainingMonitor | None = None, distribute=None, **overrides) -> Run:
+          monitor: TrainingMonitor | None = None, distribute=None, repeat: int = 1,
+          **overrides) -> Run:
     """Train a DCGAN and write everything a person wants to look at into ``run_dir``.
 
     The run folder gets ``config.json``, ``history.csv``/``.json`` (per step: d_loss,
@@ -175,6 +176,8 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
         resume: continue from the run folder's last checkpoint.
         seed: seeds the weights, fixed noise, data order, labels and noise.
         num_images: images of the dataset to use (default: all, 10,000 built-in faces).
+        repeat: show every image this many times per epoch (for small datasets such as
+            the 102 ``noto-emoji`` faces, so an epoch has enough steps between pictures).
         checkpoint_minutes: also checkpoint inside an epoch this often.
         progress: show progress bars.
         images: uint8 (N, S, S, 3) to train on instead of loading ``data``.
@@ -213,6 +216,7 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
         meta = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
         config = _check_resumable(meta["config"], explicit)
         data, seed, num_images = meta["data"], meta["seed"], meta["num_images"]
+        repeat = meta.get("repeat", 1)
     else:
         if config is None:
             config = make_config(preset, **explicit)
@@ -237,9 +241,14 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
             data_label = "<array>"
         if images.shape[1] != config.image_size:
             raise ValueError(f"images are {images.shape[1]} px but image_size is {config.image_size}")
+        if not isinstance(repeat, (int, np.integer)) or repeat < 1:
+            raise ValueError(f"repeat must be a positive integer, got {repeat!r}")
+        unique_images = len(images)
+        if repeat > 1:  # a small dataset: every epoch shows each image `repeat` times
+            images = np.concatenate([images] * repeat)
         if len(images) < config.batch_size:
             raise ValueError(f"the dataset has {len(images)} images, fewer than one batch "
-                             f"({config.batch_size}); lower batch_size")
+                             f"({config.batch_size}); lower batch_size or use repeat")
         num_images = len(images)
 
         if step not in ("fused", "classic"):
@@ -267,7 +276,8 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
             generator, discriminator) + 20 * 2**20)  # two kept, one being written, pictures
         (run_dir / "progress").mkdir(exist_ok=True)
         ckpt.write_text_atomic(run_dir / "config.json", json.dumps(
-            {"config": config.to_dict(), "data": data_label, "seed": seed, "num_images": num_images},
+            {"config": config.to_dict(), "data": data_label, "seed": seed,
+             "num_images": unique_images, "repeat": repeat},
             indent=2))
         np.save(run_dir / "fixed_noise.npy", run.fixed_noise)
 
@@ -411,4 +421,5 @@ def load_run(run_dir) -> Run:
     state, arrays = ckpt.load_checkpoint(latest, generator, discriminator, gan)
     return Run(generator, discriminator, gan, config, run_dir, arrays["fixed_noise"],
                history=state["history"], epoch=state["epoch"], step=state["step"],
-               data=meta["data"], seed=meta["seed"], num_images=meta["num_images"])
+               data=meta["data"], seed=meta["seed"],
+               num_images=meta["num_images"] * meta.get("repeat", 1))

@@ -163,3 +163,16 @@ def test_messy_folder_has_odd_sizes_and_exactly_three_broken_files(tmp_path):
     assert images.shape == (12, 32, 32, 3)
     assert sorted(p.rsplit("/", 1)[-1] for p, _ in skipped) == [
         "empty.png", "not_an_image.jpg", "truncated.png"]
+
+
+@pytest.mark.skipif(not data.NOTO_EMOJI_FONT.exists(), reason="fonts-noto-color-emoji not installed")
+def test_noto_emoji_faces_render_centred_on_white():
+    faces = gh.load_dataset("noto-emoji", 32)
+    assert faces.shape == (len(data.EMOJI_FACES), 32, 32, 3) and faces.dtype == np.uint8
+    assert (faces[:, 0, 0] == 255).all()  # white corners
+    assert len({face.tobytes() for face in faces}) == len(faces)  # all different
+
+
+def test_missing_emoji_font_says_how_to_install_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="apt-get install fonts-noto-color-emoji"):
+        data.render_emoji_faces(32, font_path=tmp_path / "missing.ttf")

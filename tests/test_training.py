@@ -183,3 +183,16 @@ def test_atomic_writes_keep_ordinary_permissions(tmp_path):
     os.umask(mask)
     assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask
     assert target.read_text() == "{}"
+
+
+def test_repeat_shows_a_small_dataset_several_times_per_epoch_and_survives_resume(faces32, tmp_path):
+    run = gh.train(images=faces32[:24], run_dir=tmp_path / "run", epochs=1, progress=False,
+                   repeat=2, **TINY)
+    assert run.step == 3  # 48 images of batch 16
+    saved = json.loads((run.run_dir / "config.json").read_text())
+    assert saved["num_images"] == 24 and saved["repeat"] == 2
+    resumed = gh.train(run_dir=run.run_dir, resume=True, epochs=2, images=faces32[:24],
+                       progress=False)
+    assert resumed.step == 6
+    with pytest.raises(ValueError, match="repeat must be a positive integer"):
+        gh.train(images=faces32[:24], run_dir=tmp_path / "bad", repeat=0, progress=False, **TINY)
