@@ -95,7 +95,7 @@ def compare_presets(presets=("mlwhiz", "dcgan", "cartoon"), seeds=(0, 1), epochs
                 record = runs[name] = {"preset": preset, "seed": seed, "curve": []}
 
             def score(run, record=record, name=name):
-                record["curve"].append({"epoch": run.epoch, "step": run.step, **scorer(run.generator)})
+                record["curve"].append({"epoch": run.epoch, "step": run.step, **scorer(run.sampler)})
                 record["epochs_done"] = run.epoch
                 write_text_atomic(results_path, json.dumps(results, indent=1))
                 if progress:

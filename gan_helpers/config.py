@@ -84,6 +84,8 @@ class GANConfig:
         d_augment: DiffAugment policy for everything D sees in training, e.g.
             ``"color,translation,cutout"`` (``""``: off).
         filters: width of the first D / last G convolution (DCGAN's 64).
+        ema: decay of an exponential moving average of G's weights used for every sample,
+            grid and score (e.g. 0.999; 0: off, samples come from G itself).
         precision: ``"float32"``, ``"mixed_bfloat16"``, ``"mixed_float16"`` (with loss
             scaling) or ``"auto"``. Mixed policies keep the weights and both models'
             output layers in float32; a run's saved configuration records the concrete
@@ -107,6 +109,7 @@ class GANConfig:
     minibatch_std: int = 0
     d_augment: str = ""
     filters: int = 64
+    ema: float = 0.0
     precision: str = "float32"
     flip_images: bool = True
     epochs: int = 12
@@ -128,6 +131,8 @@ class GANConfig:
             raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of "
                              f"minibatch_std ({self.minibatch_std})")
         self.d_augment = ",".join(parse_augment(self.d_augment))
+        if not 0.0 <= self.ema < 1.0:
+            raise ValueError(f"ema must be in [0, 1) (0: off), got {self.ema!r}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         for name in ("latent_dim", "batch_size", "filters", "epochs"):

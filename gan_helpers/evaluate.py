@@ -52,7 +52,7 @@ def evaluate_run(run_dir, data: str | None = None, count: int | None = None, see
     real_a = scale_images(images[order[:count]])
     real_b = scale_images(images[order[count:2 * count]])
     noise = sample_noise(np.random.default_rng([seed, 7]), count, run.config.latent_dim)
-    fake = run.generator.predict(noise, batch_size=128, verbose=0)
+    fake = run.sampler.predict(noise, batch_size=128, verbose=0)
     memo = memorisation_check(fake, images, probe_count=count, seed=seed)
     if pairs_path is not None:
         closest = np.argsort(memo["distances"])[:8]
@@ -61,7 +61,8 @@ def evaluate_run(run_dir, data: str | None = None, count: int | None = None, see
     return {
         "run_dir": str(run_dir), "step": run.step, "data": str(data),
         "protocol": {"images_per_set": count, "seed": seed, **SWD_PROTOCOL,
-                     "generator": "inference mode (BatchNorm moving averages)"},
+                     "generator": ("EMA of G's weights" if run.ema is not None else "G")
+                     + ", inference mode (BatchNorm moving averages)"},
         "swd": sliced_wasserstein_distance(real_a, fake, seed=seed),
         "swd_real_floor": sliced_wasserstein_distance(real_a, real_b, seed=seed),
         "diversity": round(diversity_ratio(fake[:256], real_b[:256]), 3),

@@ -20,6 +20,7 @@ from .fused import FusedStep
 from .gan import build_gan, sample_noise, train_step
 from .hardware import resolve_precision
 from .models import build_discriminator, build_generator, dtype_policy
+from .ema import GeneratorEMA
 from .monitor import TrainingMonitor
 
 HISTORY_KEYS = ("step", "epoch", "d_loss", "d_loss_real", "d_loss_fake", "g_loss",
@@ -52,6 +53,12 @@ class Run:
     seed: int = 0
     num_images: int = 0
     warnings: list = dataclasses.field(default_factory=list)  # from the TrainingMonitor
+    ema: object = None  # a GeneratorEMA when config.ema > 0
+
+    @property
+    def sampler(self):
+        """The model samples come from: the EMA copy of G when there is one, else G."""
+        return self.ema.model if self.ema is not None else self.generator
 
     @property
     def checkpoint_dir(self) -> Path:
@@ -61,7 +68,7 @@ class Run:
         """Generator images, float32 (N, S, S, C) in [-1, 1], in inference mode."""
         if noise is None:
             noise = sample_noise(np.random.default_rng(), count, self.config.latent_dim)
-        return np.asarray(self.generator(noise, training=False))
+        return np.asarray(self.sampler(noise, training=False))
 
 
 def new_run_dir(root="runs", name: str | None = None) -> Path:
@@ -121,6 +128,8 @@ def _save(run: Run, rng: np.random.Generator, step_in_epoch: int, elapsed: float
         "config": run.config.to_dict(),
     }
     arrays = {"fixed_noise": run.fixed_noise, **_seed_states(run.discriminator)}
+    if run.ema is not None:
+        arrays.update(run.ema.state())
     folder = ckpt.save_checkpoint(run.checkpoint_dir, run.step, run.generator, run.discriminator,
                                   run.gan, state, arrays)
     _write_history(run.run_dir, run.history)
@@ -261,13 +270,16 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
         rng = np.random.default_rng([seed, 1])
         fixed_noise = sample_noise(np.random.default_rng([seed, 2]), FIXED_NOISE_COUNT, config.latent_dim)
         run = Run(generator, discriminator, gan, config, run_dir, fixed_noise,
-                  data=data_label, seed=seed, num_images=num_images)
+                  data=data_label, seed=seed, num_images=num_images,
+                  ema=GeneratorEMA(generator, config.ema) if config.ema else None)
         step_in_epoch, elapsed = 0, 0.0
         if resume:
             with strategy.scope() if strategy is not None else contextlib.nullcontext():
                 saved_state, arrays = ckpt.load_checkpoint(latest, generator, discriminator, gan)
             run.fixed_noise = arrays["fixed_noise"]
             _restore_seed_states(discriminator, arrays)
+            if run.ema is not None:
+                run.ema.restore(arrays)
             run.history = saved_state["history"]
             run.epoch, run.step = saved_state["epoch"], saved_state["step"]
             step_in_epoch, elapsed = saved_state["step_in_epoch"], saved_state["seconds"]
@@ -312,6 +324,8 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
                     raise TrainingDiverged(
                         f"step {run.step + 1} produced {bad}; training stopped. Last good checkpoint: "
                         f"{where}. Lower lr_d/lr_g and resume with --resume, or start a new run.")
+                if run.ema is not None:
+                    run.ema.update()
                 run.step += 1
                 step_in_epoch += 1
                 run.history.append({"step": run.step, "epoch": run.epoch + 1, **logs,
@@ -419,7 +433,11 @@ def load_run(run_dir) -> Run:
     config = GANConfig.from_dict(meta["config"])
     generator, discriminator, gan = build_models(config, meta["seed"])
     state, arrays = ckpt.load_checkpoint(latest, generator, discriminator, gan)
-    return Run(generator, discriminator, gan, config, run_dir, arrays["fixed_noise"],
-               history=state["history"], epoch=state["epoch"], step=state["step"],
-               data=meta["data"], seed=meta["seed"],
-               num_images=meta["num_images"] * meta.get("repeat", 1))
+    run = Run(generator, discriminator, gan, config, run_dir, arrays["fixed_noise"],
+              history=state["history"], epoch=state["epoch"], step=state["step"],
+              data=meta["data"], seed=meta["seed"],
+              num_images=meta["num_images"] * meta.get("repeat", 1),
+              ema=GeneratorEMA(generator, config.ema) if config.ema else None)
+    if run.ema is not None:
+        run.ema.restore(arrays)
+    return run
