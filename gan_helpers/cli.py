@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--checkpoint-minutes", type=_positive_float,
                        help="also checkpoint inside an epoch this often")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
+    train.add_argument("--spectral-norm", action="store_true", default=None,
+                       help="spectral normalisation in D (Miyato et al. 2018)")
     train.add_argument("--ema", type=float,
                        help="sample from an average of G's weights with this decay, e.g. 0.999")
     train.add_argument("--precision", choices=PRECISIONS,
@@ -171,7 +173,8 @@ def _train(args) -> int:
           batch_size=args.batch_size, run_dir=args.run_dir, seed=args.seed,
           num_images=args.num_images, checkpoint_minutes=args.checkpoint_minutes,
           progress=not args.no_progress, step=args.step, precision=args.precision,
-          distribute=args.distribute, repeat=args.repeat, ema=args.ema)
+          distribute=args.distribute, repeat=args.repeat, ema=args.ema,
+          d_spectral_norm=args.spectral_norm)
     return 0
 
 

@@ -83,6 +83,7 @@ class GANConfig:
         minibatch_std: group size of D's minibatch standard-deviation feature (0: off).
         d_augment: DiffAugment policy for everything D sees in training, e.g.
             ``"color,translation,cutout"`` (``""``: off).
+        d_spectral_norm: spectral normalisation of D's convolutions and output layer.
         filters: width of the first D / last G convolution (DCGAN's 64).
         ema: decay of an exponential moving average of G's weights used for every sample,
             grid and score (e.g. 0.999; 0: off, samples come from G itself).
@@ -108,6 +109,7 @@ class GANConfig:
     d_dropout: float = 0.0
     minibatch_std: int = 0
     d_augment: str = ""
+    d_spectral_norm: bool = False
     filters: int = 64
     ema: float = 0.0
     precision: str = "float32"

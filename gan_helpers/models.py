@@ -155,6 +155,72 @@ def _init(seed=None):
     return keras.initializers.RandomNormal(mean=0.0, stddev=0.02, seed=seed)
 
 
+@keras.saving.register_keras_serializable(package="gan_helpers")
+class SpectralNorm(layers.Layer):
+    """Wrap a ``Conv2D`` or ``Dense``: use its kernel divided by its largest singular value.
+
+    Spectral normalisation (Miyato et al. 2018) keeps each layer of D 1-Lipschitz, so D
+    cannot become arbitrarily sharp and G's gradients stay useful. The singular value is
+    estimated by one power-iteration step per training call, on a stored vector ``u``.
+
+    Unlike ``keras.layers.SpectralNormalization``, which writes the normalised kernel back
+    into the wrapped layer whenever it is called in training mode (so a "frozen" D would
+    still change in G's step), this layer never assigns the kernel: it convolves with the
+    normalised kernel directly and updates ``u`` only while the layer is trainable. A
+    frozen D computes the same function and changes no weight.
+    """
+
+    def __init__(self, layer, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(layer, (layers.Conv2D, layers.Dense)):
+            raise ValueError(f"SpectralNorm wraps Conv2D or Dense layers, not {type(layer).__name__}")
+        self.layer = layer
+
+    def build(self, input_shape):
+        self.layer.build(input_shape)
+        units = int(self.layer.kernel.shape[-1])
+        self.u = self.add_weight(shape=(1, units), name="u", trainable=False,
+                                 initializer=keras.initializers.RandomNormal(0.0, 1.0))
+
+    def _normalised_kernel(self, training):
+        kernel = self.layer.kernel
+        matrix = keras.ops.reshape(kernel, (-1, kernel.shape[-1]))      # (fan_in, units)
+        u = keras.ops.stop_gradient(self.u)
+        v = _l2_normalise(keras.ops.matmul(u, keras.ops.transpose(matrix)))  # (1, fan_in)
+        if training and self.trainable:
+            u = _l2_normalise(keras.ops.matmul(v, matrix))
+            self.u.assign(keras.ops.stop_gradient(u))
+        v, u = keras.ops.stop_gradient(v), keras.ops.stop_gradient(u)
+        sigma = keras.ops.sum(keras.ops.matmul(v, matrix) * u)
+        return kernel / sigma
+
+    def call(self, inputs, training=None):
+        inner = self.layer
+        kernel = keras.ops.cast(self._normalised_kernel(training), self.compute_dtype)
+        if isinstance(inner, layers.Conv2D):
+            outputs = keras.ops.conv(inputs, kernel, strides=inner.strides, padding=inner.padding)
+        else:
+            outputs = keras.ops.matmul(inputs, kernel)
+        if inner.use_bias:
+            outputs = outputs + keras.ops.cast(inner.bias, self.compute_dtype)
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        return self.layer.compute_output_shape(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "layer": keras.saving.serialize_keras_object(self.layer)}
+
+    @classmethod
+    def from_config(cls, config):
+        config["layer"] = keras.saving.deserialize_keras_object(config["layer"])
+        return cls(**config)
+
+
+def _l2_normalise(x):
+    return x / (keras.ops.sqrt(keras.ops.sum(x * x)) + 1e-12)
+
+
 def build_generator(
     latent_dim: int = 100,
     image_size: int = 64,
@@ -212,6 +278,7 @@ def build_discriminator(
     augment: str = "",
     seed: int | None = None,
     name: str = "discriminator",
+    spectral_norm: bool = False,
 ) -> keras.Sequential:
     """Build the DCGAN discriminator: image -> probability that it is real.
 
@@ -228,6 +295,8 @@ def build_discriminator(
         augment: a :class:`DiffAugment` policy applied to D's input in training
             (``""`` disables it), e.g. ``"color,translation,cutout"``.
         seed: seed of the augmentation's random stream.
+        spectral_norm: wrap every convolution and the output layer in
+            :class:`SpectralNorm` (Miyato et al. 2018).
 
     Returns:
         A model mapping float32 (N, S, S, channels) in [-1, 1] to float32 (N, 1) in (0, 1).
@@ -239,11 +308,14 @@ def build_discriminator(
     model.add(keras.Input(shape=(image_size, image_size, channels), name="image"))
     if parse_augment(augment):
         model.add(DiffAugment(augment, seed=seed))
+    def normalised(layer):
+        return SpectralNorm(layer, name=f"sn_{layer.name}") if spectral_norm else layer
+
     width = filters
     for block in range(blocks):
-        model.add(layers.Conv2D(
+        model.add(normalised(layers.Conv2D(
             width, 4, strides=2, padding="same", use_bias=not (batch_norm and block > 0),
-            kernel_initializer=_init()))
+            kernel_initializer=_init())))
         if batch_norm and block > 0:
             model.add(layers.BatchNormalization())
         model.add(layers.LeakyReLU(negative_slope=0.2))
@@ -253,6 +325,6 @@ def build_discriminator(
     if minibatch_std:
         model.add(MinibatchStdDev(minibatch_std))
     model.add(layers.Flatten())
-    model.add(layers.Dense(1, kernel_initializer=_init(), name="logit"))
+    model.add(normalised(layers.Dense(1, kernel_initializer=_init(), name="logit")))
     model.add(layers.Activation("sigmoid", dtype="float32", name="probability"))
     return model

@@ -28,7 +28,7 @@ HISTORY_KEYS = ("step", "epoch", "d_loss", "d_loss_real", "d_loss_fake", "g_loss
 # Settings that fix the shapes of the weights or the optimisers' variables (loss scaling
 # under mixed_float16): a resumed run must keep them.
 SHAPE_KEYS = ("image_size", "latent_dim", "filters", "d_batch_norm", "minibatch_std", "d_augment",
-              "precision")
+              "d_spectral_norm", "precision")
 FIXED_NOISE_COUNT = 64
 
 
@@ -96,7 +96,7 @@ def build_models(config: GANConfig, seed: int = 0, strategy=None):
         discriminator = build_discriminator(
             config.image_size, filters=config.filters, batch_norm=config.d_batch_norm,
             dropout=config.d_dropout, minibatch_std=config.minibatch_std,
-            augment=config.d_augment, seed=seed)
+            augment=config.d_augment, seed=seed, spectral_norm=config.d_spectral_norm)
         gan = build_gan(generator, discriminator, config=config)
     return generator, discriminator, gan
 

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+import gan_helpers as gh
 from gan_helpers import build_discriminator, build_generator, keras
 
 
@@ -105,3 +106,38 @@ def test_diffaugment_lets_gradients_through():
 def test_unknown_augmentation_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown augmentation 'rotate'"):
         build_discriminator(augment="color,rotate")
+
+
+def test_spectral_norm_scales_the_kernel_to_unit_largest_singular_value():
+    from gan_helpers.models import SpectralNorm
+
+    layer = SpectralNorm(gh.keras.layers.Conv2D(6, 3, padding="same"))
+    x = np.random.default_rng(0).normal(size=(2, 8, 8, 4)).astype("float32")
+    plain = layer.layer
+    layer(x)
+    plain.kernel.assign(plain.kernel * 7.0)  # far from 1 before normalising
+    for _ in range(200):  # power iteration converges over training calls
+        layer(x, training=True)
+    kernel = np.asarray(layer._normalised_kernel(training=False))
+    top = np.linalg.svd(kernel.reshape(-1, 6), compute_uv=False)[0]
+    assert top == pytest.approx(1.0, rel=0.02)
+    # the output is the wrapped convolution with that kernel, nothing assigned to it
+    expected = gh.keras.ops.conv(x, kernel, padding="same") + plain.bias
+    np.testing.assert_allclose(layer(x), expected, rtol=1e-5, atol=1e-5)
+    assert np.abs(plain.kernel.numpy()).max() > np.abs(kernel).max() * 3
+
+
+def test_spectral_norm_d_learns_in_its_step_and_stays_frozen_in_gs_step():
+    gh.set_seed(0)
+    generator = gh.build_generator(16, 32, filters=8)
+    discriminator = gh.build_discriminator(32, filters=8, spectral_norm=True)
+    gan = gh.build_gan(generator, discriminator)
+    rng = np.random.default_rng(0)
+    real = rng.uniform(-1, 1, (8, 32, 32, 3)).astype("float32")
+    before = gh.snapshot_weights(discriminator)
+    gh.train_discriminator(generator, discriminator, real, rng=rng)
+    changed, total = gh.count_changed_weights(before, discriminator)
+    assert changed == total  # kernels, biases and every power-iteration vector u
+    before = gh.snapshot_weights(discriminator)
+    gh.train_generator(generator, discriminator, gan, 8, rng=rng)
+    assert gh.count_changed_weights(before, discriminator) == (0, total)
