@@ -21,14 +21,16 @@ class TrainingMonitor:
         g_loss_limit: G's mean loss above this: G is losing badly (BCE 5 = D(G(z)) ~ 0.007).
         min_spread: spread of the fixed-noise samples relative to real images (see
             :func:`gan_helpers.diversity_ratio`) below this: the generator is collapsing.
+        warmup: steps before the samples are judged (an untrained generator draws the
+            same grey blur for every z; that is not collapse).
 
     Each kind of warning is given once until the condition clears, so a long run does not
     repeat the same line every step.
     """
 
     def __init__(self, window: int = 50, d_wins: float = 0.05, g_loss_limit: float = 5.0,
-                 min_spread: float = 0.25):
-        self.window, self.d_wins = window, d_wins
+                 min_spread: float = 0.25, warmup: int = 200):
+        self.window, self.d_wins, self.warmup = window, d_wins, warmup
         self.g_loss_limit, self.min_spread = g_loss_limit, min_spread
         self._recent = collections.deque(maxlen=window)
         self._active: set[str] = set()
@@ -60,6 +62,8 @@ class TrainingMonitor:
 
     def check_samples(self, step: int, samples, real) -> list[str]:
         """Compare the spread of generated samples with as many real images (both [-1, 1])."""
+        if step < self.warmup:
+            return []
         count = min(len(samples), len(real))
         spread = diversity_ratio(samples[:count], real[:count])
         return self._raise_once(
