@@ -200,3 +200,26 @@ def comparison_grid(out_dir, names, per_run: int = 8):
         ax.set_yticks([])
     fig.tight_layout()
     return fig
+
+
+def markdown_tables(results: dict) -> str:
+    """The summary and the per-epoch SWD means as Markdown tables (for a results page)."""
+    floor = results["swd_real_floor"]
+    levels = [k for k in floor if k != "swd_mean"]
+    lines = ["| recipe | seeds | iterations | " + " | ".join(f"SWD {k[4:]} px" for k in levels)
+             + " | SWD mean | ± half range | spread |",
+             "| --- | --- | --- | " + " | ".join("---" for _ in levels) + " | --- | --- | --- |"]
+    for row in summarize(results):
+        lines.append(f"| `{row['preset']}` | {row['seeds']} | {row['step']:,} | "
+                     + " | ".join(f"{row[k]:.1f}" for k in levels)
+                     + f" | **{row['swd_mean']:.1f}** | {row['swd_seed_range'] / 2:.1f} | {row['diversity']:.2f} |")
+    lines.append("| real vs real (the floor) | | | " + " | ".join(f"{floor[k]:.1f}" for k in levels)
+                 + f" | {floor['swd_mean']:.1f} | | |")
+    epochs = sorted({p["epoch"] for r in results["runs"].values() for p in r["curve"]})
+    lines += ["", "| run | " + " | ".join(f"epoch {e}" for e in epochs) + " |",
+              "| --- | " + " | ".join("---" for _ in epochs) + " |"]
+    for name in sorted(results["runs"]):
+        points = {p["epoch"]: p["swd_mean"] for p in results["runs"][name]["curve"]}
+        lines.append(f"| {name} | " + " | ".join(
+            f"{points[e]:.1f}" if e in points else "" for e in epochs) + " |")
+    return "\n".join(lines) + "\n"

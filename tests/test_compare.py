@@ -4,7 +4,7 @@ import json
 import pytest
 
 from gan_helpers import cli
-from gan_helpers.compare import compare_presets, summarize
+from gan_helpers.compare import compare_presets, markdown_tables, summarize
 
 TINY = dict(image_size=32, filters=8, latent_dim=16, batch_size=16)
 
@@ -24,6 +24,8 @@ def test_compare_scores_every_epoch_of_every_run_and_summarises(tmp_path):
     assert [row["swd_mean"] for row in table] == sorted(row["swd_mean"] for row in table)
     assert json.loads((out / "results.json").read_text())["protocol"]["epochs"] == 2
     assert (out / "swd.png").exists() and (out / "samples.png").exists()
+    page = markdown_tables(results)
+    assert "| `mlwhiz` | 2 | 4 |" in page and "| cartoon-seed1 |" in page and "epoch 2" in page
 
     # Asking for more epochs continues the finished runs instead of starting over.
     more = compare_presets(["mlwhiz"], [0], epochs=3, out_dir=out, num_images=32, count=16,
