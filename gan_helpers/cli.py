@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data", help="dataset or folder (default: the run's own data)")
     evaluate.add_argument("--count", type=_positive_int, help="images per set (default 1024)")
     evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--inception-weights",
+                          help="InceptionV3 (no top) weights file, or 'imagenet' to download "
+                               "them (Colab), for KID and FID")
     evaluate.add_argument("--pairs", type=Path,
                           help="write a PNG of the samples closest to training images, with them")
     evaluate.add_argument("--json", action="store_true", help="end with one line of JSON")
@@ -124,7 +127,8 @@ def _evaluate(args) -> int:
     from .evaluate import evaluate_run, print_report
 
     print_report(evaluate_run(args.run_dir, data=args.data, count=args.count, seed=args.seed,
-                              pairs_path=args.pairs), as_json=args.json)
+                              pairs_path=args.pairs, inception_weights=args.inception_weights),
+                 as_json=args.json)
     return 0
 
 

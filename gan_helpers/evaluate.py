@@ -14,13 +14,14 @@ import numpy as np
 from .config import quick_value
 from .data import load_dataset, scale_images, unscale_images
 from .gan import sample_noise
-from .metrics import (SWD_PROTOCOL, diversity_ratio, memorisation_check,
-                      sliced_wasserstein_distance)
+from .metrics import (INCEPTION_PROTOCOL, SWD_PROTOCOL, diversity_ratio, frechet_distance,
+                      inception_features, inception_model, kernel_inception_distance,
+                      memorisation_check, sliced_wasserstein_distance)
 from .viz import save_image_grid
 
 
 def evaluate_run(run_dir, data: str | None = None, count: int | None = None, seed: int = 0,
-                 pairs_path=None) -> dict:
+                 pairs_path=None, inception_weights=None) -> dict:
     """SWD of a run's samples against real images, beside real-vs-real on disjoint halves.
 
     Args:
@@ -31,6 +32,9 @@ def evaluate_run(run_dir, data: str | None = None, count: int | None = None, see
         seed: fixes which real images, the noise and the SWD's patches and directions.
         pairs_path: also write a PNG of the 8 samples closest to a training image (top row)
             above those training images (bottom row).
+        inception_weights: ``"imagenet"`` (downloads; works on Colab) or a weights file
+            for InceptionV3 without its top, to compute KID and FID (see
+            :func:`gan_helpers.metrics.inception_model`); None skips them.
 
     Returns:
         A dict with ``swd`` (per level and mean), ``swd_real_floor``, ``diversity``,
@@ -58,6 +62,16 @@ def evaluate_run(run_dir, data: str | None = None, count: int | None = None, see
         closest = np.argsort(memo["distances"])[:8]
         pairs = np.concatenate([unscale_images(fake[closest]), images[memo["indices"][closest]]])
         save_image_grid(pairs, pairs_path, ncols=len(closest), scale=2)
+    kid = fid = fid_floor = None
+    skipped = ("KID/FID: skipped, no InceptionV3 weights given (offline the ImageNet weights "
+               "cannot be downloaded; pass --inception-weights FILE, or 'imagenet' on Colab)")
+    if inception_weights is not None:
+        model = inception_model(inception_weights)
+        real_features, fake_features = inception_features(real_a, model), inception_features(fake, model)
+        fid = round(frechet_distance(real_features, fake_features), 3)
+        kid = round(kernel_inception_distance(real_features, fake_features, seed=seed), 5)
+        fid_floor = round(frechet_distance(real_features, inception_features(real_b, model)), 3)
+        skipped = None
     return {
         "run_dir": str(run_dir), "step": run.step, "data": str(data),
         "protocol": {"images_per_set": count, "seed": seed, **SWD_PROTOCOL,
@@ -68,8 +82,9 @@ def evaluate_run(run_dir, data: str | None = None, count: int | None = None, see
         "diversity": round(diversity_ratio(fake[:256], real_b[:256]), 3),
         "memorisation": {k: v for k, v in memo.items() if k not in ("indices", "distances")},
         "pairs": None if pairs_path is None else str(pairs_path),
-        "kid": None, "fid": None,
-        "skipped": "KID/FID: InceptionV3 ImageNet weights are not available offline",
+        "kid": kid, "fid": fid, "fid_real_floor": fid_floor, "skipped": skipped,
+        "inception_protocol": None if kid is None else {
+            **INCEPTION_PROTOCOL, "weights": str(inception_weights), "images_per_set": count},
     }
 
 
@@ -91,6 +106,12 @@ def print_report(result: dict, as_json: bool = False) -> None:
           f"{memo['close_fraction']:.1%} of samples closer than 99% of real pairs: {verdict}")
     if result.get("pairs"):
         print(f"  closest sample/training pairs: {result['pairs']}")
-    print(f"  {result['skipped']}")
+    if result["fid"] is not None:
+        print(f"  FID {result['fid']:.2f} (real vs real {result['fid_real_floor']:.2f}), "
+              f"KID {result['kid']:.4f} (InceptionV3 from "
+              f"{result['inception_protocol']['weights']}, {result['protocol']['images_per_set']} "
+              f"images per set, bilinear resize to 299 px; compare only under the same protocol)")
+    else:
+        print(f"  {result['skipped']}")
     if as_json:
         print(json.dumps(result))

@@ -212,3 +212,75 @@ def memorisation_check(samples, training_images, probe_count: int = 512, seed: i
         "indices": indices,
         "distances": sample_nn,
     }
+
+
+# --- KID and FID on InceptionV3 features -------------------------------------------------
+
+INCEPTION_PROTOCOL = {"network": "keras.applications.InceptionV3, include_top=False, average pool",
+                      "resize": "bilinear to 299x299 (tf.image.resize, no antialias)",
+                      "input_range": "[-1, 1]", "kid_subsets": 10, "kid_subset_size": "min(1000, N)"}
+"""How :func:`inception_features` turns images into features. Published FIDs (e.g. on
+ImageNet-trained TF-Inception with a different resize) are only comparable under the same
+protocol and sample count."""
+
+
+def inception_model(weights):
+    """InceptionV3 without its classifier, pooled to 2048 features.
+
+    Args:
+        weights: ``"imagenet"`` (downloads the weights: works on Colab, not offline) or the
+            path of a weights file for ``InceptionV3(include_top=False)``, e.g. saved on a
+            machine with internet by ``keras.applications.InceptionV3(include_top=False,
+            weights="imagenet").save_weights("inception_v3_notop.weights.h5")``.
+    """
+    from pathlib import Path
+
+    from ._tf import keras
+
+    if weights != "imagenet" and not Path(weights).is_file():
+        raise FileNotFoundError(f"InceptionV3 weights file not found: {weights}")
+    return keras.applications.InceptionV3(include_top=False, pooling="avg",
+                                          weights=str(weights), input_shape=(299, 299, 3))
+
+
+def inception_features(images, model, batch_size: int = 32) -> np.ndarray:
+    """(N, 2048) float64 features of images in [-1, 1] (or uint8), resized as documented."""
+    from ._tf import tf
+
+    images = _as_float(images, "images").astype(np.float32)
+    features = []
+    for start in range(0, len(images), batch_size):
+        batch = tf.image.resize(images[start:start + batch_size], (299, 299), method="bilinear")
+        features.append(np.asarray(model(batch, training=False), np.float64))
+    return np.concatenate(features)
+
+
+def frechet_distance(features_a, features_b) -> float:
+    """FID between two feature sets: |mu_a - mu_b|^2 + Tr(C_a + C_b - 2 (C_a C_b)^1/2)."""
+    a, b = np.asarray(features_a, np.float64), np.asarray(features_b, np.float64)
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    # Tr((C_a C_b)^1/2) = sum of the square roots of the eigenvalues of C_a C_b (real, >= 0
+    # up to rounding), which avoids needing scipy's sqrtm.
+    eigenvalues = np.linalg.eigvals(cov_a @ cov_b)
+    trace_sqrt = np.sqrt(np.clip(eigenvalues.real, 0, None)).sum()
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_sqrt)
+
+
+def kernel_inception_distance(features_a, features_b, subsets: int = 10,
+                              subset_size: int = 1000, seed: int = 0) -> float:
+    """KID (Bińkowski et al. 2018): unbiased MMD^2 with a cubic polynomial kernel,
+    averaged over random subsets. Unbiased, so it can dip slightly below 0 for equal sets."""
+    a, b = np.asarray(features_a, np.float64), np.asarray(features_b, np.float64)
+    size = min(subset_size, len(a), len(b))
+    if size < 2:
+        raise ValueError("KID needs at least 2 images per set")
+    dim, rng, total = a.shape[1], np.random.default_rng(seed), 0.0
+    for _ in range(subsets):
+        x = a[rng.choice(len(a), size, replace=False)]
+        y = b[rng.choice(len(b), size, replace=False)]
+        kxx, kyy, kxy = ((x @ x.T / dim + 1) ** 3, (y @ y.T / dim + 1) ** 3, (x @ y.T / dim + 1) ** 3)
+        off = size * (size - 1)
+        total += ((kxx.sum() - np.trace(kxx)) / off + (kyy.sum() - np.trace(kyy)) / off
+                  - 2 * kxy.mean())
+    return float(total / subsets)

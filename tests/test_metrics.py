@@ -75,3 +75,19 @@ def test_memorisation_check_flags_copies_but_not_new_images():
     assert not honest["memorised"] and honest["close_fraction"] <= 0.05
     assert copied["memorised"] and copied["close_fraction"] == 1.0
     assert copied["sample_nn_median"] == 0.0 < honest["real_nn_median"]
+
+
+def test_frechet_distance_is_zero_for_equal_sets_and_the_squared_shift_for_moved_ones():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(4000, 3))
+    assert metrics.frechet_distance(a, a) == pytest.approx(0, abs=1e-6)
+    assert metrics.frechet_distance(a, a + np.array([3.0, 0, 4.0])) == pytest.approx(25, rel=1e-6)
+    wider = metrics.frechet_distance(a, 2 * a)  # same mean, doubled std: sum (2 - 1)^2 = 3
+    assert wider == pytest.approx(3, rel=0.05)
+
+
+def test_kid_is_near_zero_for_one_distribution_and_positive_for_two():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(500, 16)), rng.normal(size=(500, 16))
+    assert abs(metrics.kernel_inception_distance(a, b, subset_size=200)) < 0.05
+    assert metrics.kernel_inception_distance(a, b + 1.0, subset_size=200) > 0.5
