@@ -244,12 +244,9 @@ def load_image_folder(folder, image_size: int = 64, max_images: int | None = Non
     if cache_dir is not False:
         cache_root = Path(cache_dir) if cache_dir else default_cache_dir()
         cache_file = cache_root / "folders" / f"{_folder_fingerprint(files, image_size)}.npy"
-        if cache_file.exists():
-            skipped_file = cache_file.with_suffix(".skipped.json")
-            skipped = [tuple(x) for x in json.loads(skipped_file.read_text())] \
-                if skipped_file.exists() else []
-            _warn_skipped(folder, skipped, len(files))
-            return np.load(cache_file), skipped
+        cached = _read_cache(cache_file, folder, len(files))
+        if cached is not None:
+            return cached
 
     def decode(path):
         try:
@@ -258,23 +255,7 @@ def load_image_folder(folder, image_size: int = 64, max_images: int | None = Non
             reason = f"{type(error).__name__}: {error}".splitlines()[0][:200]
             return None, reason
 
-    images, skipped = [], []
-    with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2)) as pool:
-        results = pool.map(decode, files)
-        for path, (array, reason) in _progress(zip(files, results), len(files),
-                                               f"decoding {folder.name}", progress):
-            if array is None:
-                skipped.append((str(path), reason))
-            else:
-                images.append(array)
-    _warn_skipped(folder, skipped, len(files))
-    if not images:
-        raise ValueError(f"none of the {len(files)} image files in {folder} could be read")
-    images = np.stack(images)
-    if cache_file is not None:
-        _atomic_save_npy(cache_file, images)
-        cache_file.with_suffix(".skipped.json").write_text(json.dumps(skipped))
-    return images, skipped
+    return _decode_all(files, [str(f) for f in files], decode, folder, cache_file, progress)
 
 
 def _zip_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
@@ -320,12 +301,9 @@ def load_image_zip(path, image_size: int = 64, max_images: int | None = None,
                               f"{stat.st_mtime_ns}|{len(members)}".encode("utf-8", "surrogateescape"))
         cache_root = Path(cache_dir) if cache_dir else default_cache_dir()
         cache_file = cache_root / "folders" / f"{digest.hexdigest()[:16]}.npy"
-        if cache_file.exists():
-            skipped_file = cache_file.with_suffix(".skipped.json")
-            skipped = [tuple(x) for x in json.loads(skipped_file.read_text())] \
-                if skipped_file.exists() else []
-            _warn_skipped(path, skipped, len(members))
-            return np.load(cache_file), skipped
+        cached = _read_cache(cache_file, path, len(members))
+        if cached is not None:
+            return cached
 
     local = threading.local()  # one open archive per decoding thread
 
@@ -339,18 +317,35 @@ def load_image_zip(path, image_size: int = 64, max_images: int | None = None,
         except Exception as error:  # noqa: BLE001 - any failure means "skip this member"
             return None, f"{type(error).__name__}: {error}".splitlines()[0][:200]
 
+    return _decode_all(members, [m.filename for m in members], decode, path, cache_file, progress)
+
+
+def _read_cache(cache_file: Path, source, total: int):
+    """(images, skipped) from an earlier decode of ``source``, or None; names the skipped again."""
+    if not cache_file.exists():
+        return None
+    skipped_file = cache_file.with_suffix(".skipped.json")
+    skipped = [tuple(x) for x in json.loads(skipped_file.read_text())] \
+        if skipped_file.exists() else []
+    _warn_skipped(source, skipped, total)
+    return np.load(cache_file), skipped
+
+
+def _decode_all(items, names: list[str], decode, source: Path, cache_file, progress: bool):
+    """Decode ``items`` on a thread pool (``decode(item) -> (array, reason)``), name the
+    failures in one warning, and cache the stacked result when ``cache_file`` is given."""
     images, skipped = [], []
     with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2)) as pool:
-        results = pool.map(decode, members)
-        for info, (array, reason) in _progress(zip(members, results), len(members),
-                                               f"decoding {path.name}", progress):
+        results = pool.map(decode, items)
+        for name, (array, reason) in _progress(zip(names, results), len(names),
+                                               f"decoding {source.name}", progress):
             if array is None:
-                skipped.append((info.filename, reason))
+                skipped.append((name, reason))
             else:
                 images.append(array)
-    _warn_skipped(path, skipped, len(members))
+    _warn_skipped(source, skipped, len(names))
     if not images:
-        raise ValueError(f"none of the {len(members)} image files in {path} could be read")
+        raise ValueError(f"none of the {len(names)} image files in {source} could be read")
     images = np.stack(images)
     if cache_file is not None:
         _atomic_save_npy(cache_file, images)
@@ -364,7 +359,7 @@ def _warn_skipped(folder, skipped, total) -> None:
         more = f"; and {len(skipped) - 20} more" if len(skipped) > 20 else ""
         warnings.warn(
             f"skipped {len(skipped)} of {total} files in {folder} that could not be read: "
-            f"{names}{more}", stacklevel=3)
+            f"{names}{more}", stacklevel=4)
 
 
 def export_images(images: np.ndarray, folder, prefix: str = "") -> list[Path]:
