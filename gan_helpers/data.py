@@ -234,28 +234,9 @@ def load_image_folder(folder, image_size: int = 64, max_images: int | None = Non
         raise ValueError(f"{folder} is a file, not a folder or a zip file of images")
     if not folder.is_dir():
         raise FileNotFoundError(f"image folder not found: {folder}")
-    files = list_image_files(folder)
-    if max_images is not None:
-        files = files[:max_images]
-    if not files:
-        raise ValueError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) found in {folder}")
-
-    cache_file = None
-    if cache_dir is not False:
-        cache_root = Path(cache_dir) if cache_dir else default_cache_dir()
-        cache_file = cache_root / "folders" / f"{_folder_fingerprint(files, image_size)}.npy"
-        cached = _read_cache(cache_file, folder, len(files))
-        if cached is not None:
-            return cached
-
-    def decode(path):
-        try:
-            return load_image_file(path, image_size), None
-        except Exception as error:  # noqa: BLE001 - any failure means "skip this file"
-            reason = f"{type(error).__name__}: {error}".splitlines()[0][:200]
-            return None, reason
-
-    return _decode_all(files, [str(f) for f in files], decode, folder, cache_file, progress)
+    files = _first(list_image_files(folder), max_images, folder)
+    return _decode_all(files, [str(f) for f in files], lambda f: load_image_file(f, image_size),
+                       folder, cache_dir, lambda: _folder_fingerprint(files, image_size), progress)
 
 
 def _zip_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
@@ -289,51 +270,63 @@ def load_image_zip(path, image_size: int = 64, max_images: int | None = None,
             members = _zip_members(archive)
     except (OSError, zipfile.BadZipFile) as error:
         raise ValueError(f"cannot read zip file {path}: {error}") from None
-    if max_images is not None:
-        members = members[:max_images]
-    if not members:
-        raise ValueError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) found in {path}")
+    members = _first(members, max_images, path)
 
-    cache_file = None
-    if cache_dir is not False:
+    def fingerprint():
         stat = path.stat()
         digest = hashlib.sha1(f"zip-v1|{image_size}|{path.resolve()}|{stat.st_size}|"
                               f"{stat.st_mtime_ns}|{len(members)}".encode("utf-8", "surrogateescape"))
-        cache_root = Path(cache_dir) if cache_dir else default_cache_dir()
-        cache_file = cache_root / "folders" / f"{digest.hexdigest()[:16]}.npy"
-        cached = _read_cache(cache_file, path, len(members))
-        if cached is not None:
-            return cached
+        return digest.hexdigest()[:16]
 
     local = threading.local()  # one open archive per decoding thread
 
-    def decode(info):
+    def load(info):
+        if info.file_size > MAX_ZIP_MEMBER_BYTES:
+            raise ValueError(f"unpacks to {info.file_size / 2**20:.0f} MiB")
+        if not hasattr(local, "archive"):
+            local.archive = zipfile.ZipFile(path)
+        return load_image_file(io.BytesIO(local.archive.read(info)), image_size)
+
+    return _decode_all(members, [m.filename for m in members], load, path, cache_dir,
+                       fingerprint, progress)
+
+
+def _first(items: list, max_images: int | None, source):
+    """The first ``max_images`` of ``items``; ValueError when there are none."""
+    items = items[:max_images] if max_images is not None else items
+    if not items:
+        raise ValueError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) found in {source}")
+    return items
+
+
+def _decode_all(items, names: list[str], load, source: Path, cache_dir, fingerprint,
+                progress: bool):
+    """Decode ``items`` once, or read the cache of an earlier decode.
+
+    ``load(item)`` returns a uint8 image or raises; any failure skips the item and is named
+    in one warning (again on a cache hit). Decoding runs on a thread pool; the stacked result
+    is cached under ``fingerprint()`` unless ``cache_dir`` is False.
+
+    Returns:
+        (images, skipped): uint8 (N, S, S, 3) and a list of (name, reason) pairs.
+    """
+    cache_file = None
+    if cache_dir is not False:
+        cache_root = Path(cache_dir) if cache_dir else default_cache_dir()
+        cache_file = cache_root / "folders" / f"{fingerprint()}.npy"
+        if cache_file.exists():
+            skipped_file = cache_file.with_suffix(".skipped.json")
+            skipped = [tuple(x) for x in json.loads(skipped_file.read_text())] \
+                if skipped_file.exists() else []
+            _warn_skipped(source, skipped, len(names))
+            return np.load(cache_file), skipped
+
+    def decode(item):
         try:
-            if info.file_size > MAX_ZIP_MEMBER_BYTES:
-                raise ValueError(f"unpacks to {info.file_size / 2**20:.0f} MiB")
-            if not hasattr(local, "archive"):
-                local.archive = zipfile.ZipFile(path)
-            return load_image_file(io.BytesIO(local.archive.read(info)), image_size), None
-        except Exception as error:  # noqa: BLE001 - any failure means "skip this member"
+            return load(item), None
+        except Exception as error:  # noqa: BLE001 - any failure means "skip this file"
             return None, f"{type(error).__name__}: {error}".splitlines()[0][:200]
 
-    return _decode_all(members, [m.filename for m in members], decode, path, cache_file, progress)
-
-
-def _read_cache(cache_file: Path, source, total: int):
-    """(images, skipped) from an earlier decode of ``source``, or None; names the skipped again."""
-    if not cache_file.exists():
-        return None
-    skipped_file = cache_file.with_suffix(".skipped.json")
-    skipped = [tuple(x) for x in json.loads(skipped_file.read_text())] \
-        if skipped_file.exists() else []
-    _warn_skipped(source, skipped, total)
-    return np.load(cache_file), skipped
-
-
-def _decode_all(items, names: list[str], decode, source: Path, cache_file, progress: bool):
-    """Decode ``items`` on a thread pool (``decode(item) -> (array, reason)``), name the
-    failures in one warning, and cache the stacked result when ``cache_file`` is given."""
     images, skipped = [], []
     with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2)) as pool:
         results = pool.map(decode, items)
