@@ -27,6 +27,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _epochs_or_preset(text: str):
+    if text == "preset":
+        return text
+    try:
+        return _positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer or 'preset', got {text!r}") from None
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -102,12 +112,24 @@ def build_parser() -> argparse.ArgumentParser:
                           help="write a PNG of the samples closest to training images, with them")
     evaluate.add_argument("--json", action="store_true", help="end with one line of JSON")
 
+    attributes = sub.add_parser(
+        "attributes", help="train the attribute classifier that evaluate uses on the built-in "
+                           "faces (cached; done on first use otherwise)")
+    attributes.add_argument("--count", type=_positive_int,
+                            help="labelled faces to render (default 16,000)")
+    attributes.add_argument("--epochs", type=_positive_int, help="default 6")
+    attributes.add_argument("--retrain", action="store_true",
+                            help="train again even if a cached classifier exists")
+    attributes.add_argument("--no-progress", action="store_true", help="no progress bars")
+
     compare = sub.add_parser("compare", help="train presets with the same budget and seeds, "
                                              "SWD after every epoch")
     compare.add_argument("--presets", default="mlwhiz,dcgan,cartoon",
                          help="comma-separated presets (default: mlwhiz,dcgan,cartoon)")
     compare.add_argument("--seeds", default="0,1", help="comma-separated seeds (default: 0,1)")
-    compare.add_argument("--epochs", type=_positive_int, help="budget per run (default 4)")
+    compare.add_argument("--epochs", type=_epochs_or_preset,
+                         help="budget per run (default 4), or 'preset': each preset's own "
+                              "epochs (the presets are sized to about the same compute)")
     compare.add_argument("--num-images", type=_positive_int, help="default: all")
     compare.add_argument("--count", type=_positive_int, help="images per SWD set (default 512)")
     compare.add_argument("--out", type=Path, default=Path("runs/compare"),
@@ -150,6 +172,25 @@ def _compare(args) -> int:
                               progress=not args.no_progress)
     print_summary(results)
     print(f"curves: {args.out / 'swd.png'}; samples: {args.out / 'samples.png'}")
+    return 0
+
+
+def _attributes(args) -> int:
+    from .attributes import (attribute_values, classifier_path, load_attribute_classifier,
+                             train_attribute_classifier)
+
+    path = classifier_path()
+    if args.retrain or not path.exists():
+        classifier = train_attribute_classifier(count=args.count, epochs=args.epochs,
+                                                progress=not args.no_progress, save_to=path)
+    else:
+        classifier = load_attribute_classifier(train_if_missing=False)
+    print(f"attribute classifier: {path}")
+    print(f"  {'attribute':<12}{'values':>7}{'chance':>8}{'held-out accuracy':>19}")
+    for name, values in attribute_values().items():
+        accuracy = classifier.accuracy.get(name)
+        shown = f"{accuracy:.1%}" if accuracy is not None else "unknown"
+        print(f"  {name:<12}{len(values):7d}{1 / len(values):8.1%}{shown:>19}")
     return 0
 
 
@@ -218,7 +259,8 @@ def main(argv=None) -> int:
         from .training import TrainingDiverged
 
         handler = {"train": _train, "sample": _sample, "prepare-data": _prepare,
-                   "bench": _bench, "evaluate": _evaluate, "compare": _compare}[args.command]
+                   "bench": _bench, "evaluate": _evaluate, "compare": _compare,
+                   "attributes": _attributes}[args.command]
         return handler(args)
     except (ValueError, OSError, TrainingDiverged, RunInUse) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__

@@ -1,11 +1,17 @@
-"""Compare recipes fairly: the same data, iteration budget and seeds, SWD after every epoch.
+"""Compare recipes fairly: the same data, budget and seeds, SWD after every epoch.
 
 ``python -m gan_helpers compare --presets mlwhiz,dcgan,cartoon --seeds 0,1 --epochs 4``
 trains one run per (preset, seed) under ``--out`` and scores each generator against the
-same real images after every epoch. The runs are ordinary run folders: an interrupted
-comparison continues where it stopped (finished runs are kept, a half-trained one
-resumes from its checkpoint). ``results.json`` holds every number; ``swd.png`` the curves
-and ``samples.png`` a grid per run, side by side.
+same real images after every epoch. ``--epochs preset`` gives every preset its own
+number of epochs instead: the built-in presets are sized to about the same compute
+(a narrower model gets more iterations), and each run's TFLOP are recorded. After its
+last epoch every run on the built-in faces is also scored by the attribute network
+(coverage, precision, recall, near-duplicates; :mod:`gan_helpers.attributes`).
+
+The runs are ordinary run folders: an interrupted comparison continues where it stopped
+(finished runs are kept, a half-trained one resumes from its checkpoint).
+``results.json`` holds every number; ``swd.png`` the curves and ``samples.png`` a grid
+per run, side by side.
 """
 from __future__ import annotations
 
@@ -16,23 +22,35 @@ import numpy as np
 
 from . import viz
 from .checkpoint import latest_checkpoint, write_text_atomic
-from .config import make_config, quick_value
+from .config import QUICK, make_config, quick_value
 from .data import CARTOON_FACES, load_dataset, scale_images
 from .gan import sample_noise
+from .bench import iteration_flops
 from .metrics import SWD_PROTOCOL, diversity_ratio, sliced_wasserstein_distance
 
 
 class Scorer:
-    """SWD of a generator against a fixed set of real images, with fixed noise and seed."""
+    """SWD of a generator against a fixed set of real images, with fixed noise and seed.
 
-    def __init__(self, images: np.ndarray, count: int, latent_dim: int, seed: int = 0):
+    With ``attributes=True`` (the built-in faces), :meth:`final` adds the attribute
+    network's scores and the near-duplicate share.
+    """
+
+    def __init__(self, images: np.ndarray, count: int, latent_dim: int, seed: int = 0,
+                 attributes: bool = False):
         count = min(count, len(images) // 2)
         order = np.random.default_rng([seed, 3]).permutation(len(images))
         self.real = scale_images(images[order[:count]])
+        self.other_real = scale_images(images[order[count:2 * count]])
         self.noise = sample_noise(np.random.default_rng([seed, 4]), count, latent_dim)
         self.seed = seed
-        self.floor = sliced_wasserstein_distance(
-            self.real, scale_images(images[order[count:2 * count]]), seed=seed)
+        self.floor = sliced_wasserstein_distance(self.real, self.other_real, seed=seed)
+        self.classifier = self.reference = None
+        if attributes:
+            from .attributes import load_attribute_classifier
+
+            self.classifier = load_attribute_classifier()
+            self.reference = self.classifier.predict(images)
 
     def __call__(self, generator) -> dict:
         fake = generator.predict(self.noise, batch_size=128, verbose=0)
@@ -40,8 +58,28 @@ class Scorer:
         scores["diversity"] = round(diversity_ratio(fake[:256], self.real[:256]), 3)
         return scores
 
+    def final(self, generator) -> dict:
+        """Near-duplicates and (with the classifier) attribute scores of the samples."""
+        from .attributes import attribute_report, near_duplicate_share
 
-def compare_presets(presets=("mlwhiz", "dcgan", "cartoon"), seeds=(0, 1), epochs: int | None = None,
+        fake = generator.predict(self.noise, batch_size=128, verbose=0)
+        scores = {"near_duplicates": near_duplicate_share(fake, self.other_real)}
+        if self.classifier is not None:
+            scores["attributes"] = attribute_report(self.classifier, self.real, fake, self.reference)
+        return scores
+
+    def final_floor(self) -> dict:
+        """:meth:`final` of the second half of the real images: what a perfect generator scores."""
+        from .attributes import attribute_report, near_duplicate_share
+
+        scores = {"near_duplicates": near_duplicate_share(self.other_real, self.real)}
+        if self.classifier is not None:
+            scores["attributes"] = attribute_report(self.classifier, self.real, self.other_real,
+                                                    self.reference)
+        return scores
+
+
+def compare_presets(presets=("mlwhiz", "dcgan", "cartoon"), seeds=(0, 1), epochs=None,
                     out_dir="runs/compare", data: str = CARTOON_FACES,
                     num_images: int | None = None, count: int | None = None,
                     progress: bool = True, **overrides) -> dict:
@@ -49,8 +87,9 @@ def compare_presets(presets=("mlwhiz", "dcgan", "cartoon"), seeds=(0, 1), epochs
 
     Args:
         presets, seeds: the runs are their product, one folder each under ``out_dir``.
-        epochs: the budget (default 4; 1 in quick mode). The presets must share image size,
-            latent size and batch size, so equal epochs are equal iterations.
+        epochs: the budget (default 4; 1 in quick mode), or ``"preset"``: each preset's own
+            epochs (the built-in presets are sized to about the same compute). The presets
+            must share image size, latent size and batch size.
         data, num_images: the training data, shared by all runs.
         count: images per SWD set (default 512; 64 in quick mode).
         **overrides: settings applied to every preset (e.g. ``image_size=32``).
@@ -69,11 +108,14 @@ def compare_presets(presets=("mlwhiz", "dcgan", "cartoon"), seeds=(0, 1), epochs
                                      for p, c in configs.items()))
     image_size, latent_dim, _ = shapes.pop()
     epochs = epochs or quick_value(4, 1)
+    if epochs != "preset" and (not isinstance(epochs, (int, np.integer)) or epochs < 1):
+        raise ValueError(f"epochs must be a positive integer or 'preset', got {epochs!r}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     count = count or quick_value(512, 64)
     images = load_dataset(data, image_size, count=num_images, progress=progress)
-    scorer = Scorer(images, count, latent_dim=latent_dim)
+    scorer = Scorer(images, count, latent_dim=latent_dim,
+                    attributes=str(data) == CARTOON_FACES)
     results_path = out_dir / "results.json"
     results = json.loads(results_path.read_text(encoding="utf-8")) if results_path.exists() else {}
     results.update({
@@ -81,29 +123,37 @@ def compare_presets(presets=("mlwhiz", "dcgan", "cartoon"), seeds=(0, 1), epochs
                      "overrides": overrides,
                      "images_per_set": len(scorer.real), **SWD_PROTOCOL},
         "swd_real_floor": scorer.floor,
+        "final_real_floor": scorer.final_floor(),
     })
     runs = results.setdefault("runs", {})
     for preset in presets:
         for seed in seeds:
             name = f"{preset}-seed{seed}"
             run_dir = out_dir / name
+            run_epochs = configs[preset].epochs if epochs == "preset" else epochs
+            if epochs == "preset" and QUICK:
+                run_epochs = quick_value(run_epochs, 1)
             record = runs.get(name)
-            if record and record.get("epochs_done", 0) >= epochs:
+            if record and record.get("epochs_done", 0) >= run_epochs:
                 continue
             resume = latest_checkpoint(run_dir / "checkpoints") is not None
             if not (resume and record):  # a run continues with the points it already has
                 record = runs[name] = {"preset": preset, "seed": seed, "curve": []}
 
-            def score(run, record=record, name=name):
+            def score(run, record=record, name=name, run_epochs=run_epochs):
                 record["curve"].append({"epoch": run.epoch, "step": run.step, **scorer(run.sampler)})
                 record["epochs_done"] = run.epoch
+                record["tflop"] = round(run.step * iteration_flops(
+                    run.generator, run.discriminator, run.config.batch_size) / 1e12, 1)
+                if run.epoch >= run_epochs:
+                    record["final"] = scorer.final(run.sampler)
                 write_text_atomic(results_path, json.dumps(results, indent=1))
                 if progress:
                     last = record["curve"][-1]
                     print(f"{name} epoch {run.epoch}: SWD {last['swd_mean']:.1f}, "
                           f"spread {last['diversity']:.2f}")
 
-            train(data=data, preset=preset, epochs=epochs, seed=seed, run_dir=run_dir,
+            train(data=data, preset=preset, epochs=run_epochs, seed=seed, run_dir=run_dir,
                   resume=resume, num_images=num_images, progress=progress, on_epoch_end=score,
                   **overrides)
     write_text_atomic(results_path, json.dumps(results, indent=1))
@@ -112,23 +162,52 @@ def compare_presets(presets=("mlwhiz", "dcgan", "cartoon"), seeds=(0, 1), epochs
 
 
 def summarize(results: dict) -> list[dict]:
-    """One row per preset: final SWD mean ± spread over seeds, per level, and the best epoch."""
+    """One row per preset: final SWD mean ± spread over seeds, per level, compute, and the
+    attribute scores after the last epoch (means over seeds, where measured)."""
     rows = {}
     for record in results["runs"].values():
         if not record["curve"]:
             continue
-        rows.setdefault(record["preset"], []).append(record["curve"][-1])
+        rows.setdefault(record["preset"], []).append(record)
     table = []
-    for preset, finals in rows.items():
+    for preset, records in rows.items():
+        finals = [r["curve"][-1] for r in records]
         means = np.array([f["swd_mean"] for f in finals])
         levels = [k for k in finals[0] if k.startswith("swd_") and k != "swd_mean"]
-        table.append({
+        row = {
             "preset": preset, "seeds": len(finals), "step": finals[0]["step"],
+            "tflop": records[0].get("tflop"),
             "swd_mean": float(means.mean()), "swd_seed_range": float(np.ptp(means)),
             **{k: float(np.mean([f[k] for f in finals])) for k in levels},
             "diversity": float(np.mean([f["diversity"] for f in finals])),
-        })
+        }
+        scored = [r["final"] for r in records if "final" in r]
+        if scored:
+            row["near_duplicates"] = float(np.mean([f["near_duplicates"]["share"] for f in scored]))
+            with_attributes = [f["attributes"] for f in scored if "attributes" in f]
+            if with_attributes:
+                for key in ("fd", "precision", "recall"):
+                    row[key] = float(np.mean([a[key] for a in with_attributes]))
+                row["coverage"] = float(np.mean([a["coverage"]["mean"] for a in with_attributes]))
+        table.append(row)
     return sorted(table, key=lambda row: row["swd_mean"])
+
+
+_FINAL_COLUMNS = (("near_duplicates", "dupl.", "{:.1%}"), ("coverage", "coverage", "{:.1%}"),
+                  ("precision", "prec.", "{:.2f}"), ("recall", "recall", "{:.2f}"),
+                  ("fd", "FD", "{:.1f}"))
+
+
+def _floor_row(results: dict) -> dict:
+    floor = results.get("final_real_floor") or {}
+    row = {}
+    if "near_duplicates" in floor:
+        row["near_duplicates"] = floor["near_duplicates"]["share"]
+    if "attributes" in floor:
+        attributes = floor["attributes"]
+        row.update(fd=attributes["fd"], precision=attributes["precision"],
+                   recall=attributes["recall"], coverage=attributes["coverage"]["mean"])
+    return row
 
 
 def print_summary(results: dict) -> None:
@@ -137,14 +216,24 @@ def print_summary(results: dict) -> None:
     levels = [k for k in floor if k != "swd_mean"]
     print(f"SWD x1e3 after {results['protocol']['epochs']} epochs "
           f"({results['protocol']['images_per_set']} images per set; lower is better)")
-    print(f"{'preset':<10}{'seeds':>6}{'step':>7}" + "".join(f"{k[4:] + ' px':>9}" for k in levels)
-          + f"{'mean':>9}{'± range':>9}{'spread':>8}")
+    print(f"{'preset':<12}{'seeds':>6}{'step':>7}{'TFLOP':>7}"
+          + "".join(f"{k[4:] + ' px':>9}" for k in levels)
+          + f"{'mean':>9}{'± range':>9}{'spread':>8}"
+          + "".join(f"{label:>10}" for _, label, _ in _FINAL_COLUMNS))
+
+    def finals(row):
+        return "".join(f"{fmt.format(row[key]):>10}" if key in row else f"{'':>10}"
+                       for key, _, fmt in _FINAL_COLUMNS)
+
     for row in table:
-        print(f"{row['preset']:<10}{row['seeds']:>6}{row['step']:>7}"
+        tflop = f"{row['tflop']:7.0f}" if row.get("tflop") is not None else f"{'':>7}"
+        print(f"{row['preset']:<12}{row['seeds']:>6}{row['step']:>7}{tflop}"
               + "".join(f"{row[k]:9.1f}" for k in levels)
-              + f"{row['swd_mean']:9.1f}{row['swd_seed_range'] / 2:9.1f}{row['diversity']:8.2f}")
-    print(f"{'real/real':<10}{'':>6}{'':>7}" + "".join(f"{floor[k]:9.1f}" for k in levels)
-          + f"{floor['swd_mean']:9.1f}   (the floor)")
+              + f"{row['swd_mean']:9.1f}{row['swd_seed_range'] / 2:9.1f}{row['diversity']:8.2f}"
+              + finals(row))
+    print(f"{'real/real':<12}{'':>6}{'':>7}{'':>7}" + "".join(f"{floor[k]:9.1f}" for k in levels)
+          + f"{floor['swd_mean']:9.1f}{'':>9}{'':>8}" + finals(_floor_row(results))
+          + "   (the floor)")
 
 
 def plot_swd_curves(results: dict, ax=None):
@@ -206,15 +295,24 @@ def markdown_tables(results: dict) -> str:
     """The summary and the per-epoch SWD means as Markdown tables (for a results page)."""
     floor = results["swd_real_floor"]
     levels = [k for k in floor if k != "swd_mean"]
-    lines = ["| recipe | seeds | iterations | " + " | ".join(f"SWD {k[4:]} px" for k in levels)
-             + " | SWD mean | ± half range | spread |",
-             "| --- | --- | --- | " + " | ".join("---" for _ in levels) + " | --- | --- | --- |"]
-    for row in summarize(results):
-        lines.append(f"| `{row['preset']}` | {row['seeds']} | {row['step']:,} | "
+    table = summarize(results)
+    extra = [c for c in _FINAL_COLUMNS if any(c[0] in row for row in table)]
+    lines = ["| recipe | seeds | iterations | TFLOP | " + " | ".join(f"SWD {k[4:]} px" for k in levels)
+             + " | SWD mean | ± half range | spread | " + "".join(f"{label} | " for _, label, _ in extra),
+             "| --- | --- | --- | --- | " + " | ".join("---" for _ in levels) + " | --- | --- | --- | "
+             + "".join("--- | " for _ in extra)]
+    for row in table:
+        tflop = f"{row['tflop']:.0f}" if row.get("tflop") is not None else ""
+        lines.append(f"| `{row['preset']}` | {row['seeds']} | {row['step']:,} | {tflop} | "
                      + " | ".join(f"{row[k]:.1f}" for k in levels)
-                     + f" | **{row['swd_mean']:.1f}** | {row['swd_seed_range'] / 2:.1f} | {row['diversity']:.2f} |")
-    lines.append("| real vs real (the floor) | | | " + " | ".join(f"{floor[k]:.1f}" for k in levels)
-                 + f" | {floor['swd_mean']:.1f} | | |")
+                     + f" | **{row['swd_mean']:.1f}** | {row['swd_seed_range'] / 2:.1f} | {row['diversity']:.2f} | "
+                     + "".join(f"{fmt.format(row[key])} | " if key in row else " | "
+                               for key, _, fmt in extra))
+    floor_row = _floor_row(results)
+    lines.append("| real vs real (the floor) | | | | " + " | ".join(f"{floor[k]:.1f}" for k in levels)
+                 + f" | {floor['swd_mean']:.1f} | | | "
+                 + "".join(f"{fmt.format(floor_row[key])} | " if key in floor_row else " | "
+                           for key, _, fmt in extra))
     epochs = sorted({p["epoch"] for r in results["runs"].values() for p in r["curve"]})
     lines += ["", "| run | " + " | ".join(f"epoch {e}" for e in epochs) + " |",
               "| --- | " + " | ".join("---" for _ in epochs) + " |"]

@@ -378,13 +378,47 @@ def _atomic_save_npy(path: Path, array: np.ndarray) -> None:
 
 # --------------------------------------------------------------------- cartoon faces
 
-def _adventurer_style():
+def _adventurer_definition() -> dict:
+    """The DiceBear "adventurer" style definition (its parts, variants and colours)."""
     from importlib.resources import files
 
-    from dicebear import Style
+    return json.loads(files("dicebear_styles").joinpath("adventurer.json").read_text("utf-8"))
 
-    definition = json.loads(files("dicebear_styles").joinpath("adventurer.json").read_text("utf-8"))
-    return Style(definition)
+
+_STYLE = None
+
+
+def _adventurer_style():
+    global _STYLE
+    if _STYLE is None:
+        from dicebear import Style
+
+        _STYLE = Style(_adventurer_definition())
+    return _STYLE
+
+
+def render_face(options: dict, image_size: int = 64) -> np.ndarray:
+    """Render one DiceBear "adventurer" face from its options, uint8 (S, S, 3).
+
+    Args:
+        options: DiceBear options, e.g. ``{"seed": "x"}`` or with parts chosen
+            explicitly (``"hairVariant": "short05"``, ``"skinColor": ["763900"]``).
+
+    The face is drawn at 128 px (or ``image_size`` if larger) by resvg, composited on
+    white and box-filtered down, so every size is a clean average of the same drawing.
+    """
+    import resvg_py
+    from dicebear import Avatar
+
+    render = max(RENDER_SIZE, image_size)
+    svg = Avatar(_adventurer_style(), {**options, "size": render}).to_string()
+    png = bytes(resvg_py.svg_to_bytes(svg_string=svg, width=render, height=render,
+                                      skip_system_fonts=True))
+    with Image.open(io.BytesIO(png)) as image:
+        face = to_rgb_on_white(image)
+    if image_size != render:
+        face = face.resize((image_size, image_size), Image.Resampling.BOX)
+    return np.asarray(face)
 
 
 def cartoon_face_seed(index: int, seed: int = 0) -> str:
@@ -403,24 +437,12 @@ def render_cartoon_faces(count: int, image_size: int = 64, seed: int = 0, start:
     Returns:
         uint8 (count, image_size, image_size, 3).
     """
-    import resvg_py
-    from dicebear import Avatar
-
     _check_size(image_size)
     if count < 1:
         raise ValueError(f"count must be a positive integer, got {count!r}")
-    style = _adventurer_style()
-    render = max(RENDER_SIZE, image_size)
     out = np.empty((count, image_size, image_size, 3), np.uint8)
     for i in _progress(range(count), count, "rendering cartoon faces", progress):
-        svg = Avatar(style, {"seed": cartoon_face_seed(start + i, seed), "size": render}).to_string()
-        png = bytes(resvg_py.svg_to_bytes(svg_string=svg, width=render, height=render,
-                                          skip_system_fonts=True))
-        with Image.open(io.BytesIO(png)) as image:
-            face = to_rgb_on_white(image)
-        if image_size != render:
-            face = face.resize((image_size, image_size), Image.Resampling.BOX)
-        out[i] = np.asarray(face)
+        out[i] = render_face({"seed": cartoon_face_seed(start + i, seed)}, image_size)
     return out
 
 

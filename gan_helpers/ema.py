@@ -16,7 +16,9 @@ class GeneratorEMA:
 
     Early on the decay is lowered to ``(1 + t) / (10 + t)`` after ``t`` updates, so the
     copy is not dominated by the random initial weights in short runs. BatchNorm's moving
-    statistics are copied, not averaged.
+    statistics are copied from G at every update; before the average is sampled,
+    :meth:`recalibrate` replaces them with the statistics of the averaged weights
+    themselves (G's statistics belong to G's weights, not to their average).
 
     Args:
         generator: the model being trained.
@@ -45,6 +47,30 @@ class GeneratorEMA:
         self.updates += 1
         decay = min(self.decay, (1.0 + self.updates) / (10.0 + self.updates))
         self._assign(tf.constant(decay, tf.float32))
+
+    def recalibrate(self, count: int = 512, seed: int = 0) -> None:
+        """Set the average's BatchNorm statistics to those of its own outputs.
+
+        One training-mode pass of ``count`` fixed noise vectors through the averaged
+        model, with every BatchNorm's momentum set to 0 for that call, so each moving mean
+        and variance becomes exactly the statistics of this batch under the averaged
+        weights. Deterministic for ``seed``; changes no trainable weight and nothing of G.
+        Without BatchNorm it does nothing.
+        """
+        layers = [layer for layer in self.model.layers
+                  if isinstance(layer, keras.layers.BatchNormalization)]
+        if not layers:
+            return
+        latent_dim = int(self.model.input_shape[-1])
+        noise = np.random.default_rng([seed, 6]).standard_normal((count, latent_dim))
+        saved = [layer.momentum for layer in layers]
+        try:
+            for layer in layers:
+                layer.momentum = 0.0
+            self.model(tf.constant(noise, tf.float32), training=True)
+        finally:
+            for layer, momentum in zip(layers, saved):
+                layer.momentum = momentum
 
     def state(self) -> dict[str, np.ndarray]:
         """Arrays to keep in a checkpoint."""

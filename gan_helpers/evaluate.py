@@ -1,9 +1,12 @@
-"""Evaluate a trained run offline: multi-scale SWD against the data, with its floor.
+"""Evaluate a trained run offline: SWD, near-duplicates and, on the built-in faces, attributes.
 
 ``python -m gan_helpers evaluate --run-dir R [--data D] [--json]``. No network is needed:
-the sliced Wasserstein distance (Karras et al. 2018) works on image patches. KID and FID
-need InceptionV3's ImageNet weights, which cannot be downloaded here; the report says so
-rather than printing a number it did not measure.
+the sliced Wasserstein distance (Karras et al. 2018) works on image patches, the
+near-duplicate share on pixels, and for runs on the built-in ``cartoon-faces`` the
+attribute classifier (:mod:`gan_helpers.attributes`) gives coverage, precision, recall
+and a Fréchet distance in its feature space. KID and FID need InceptionV3's ImageNet
+weights, which cannot be downloaded here; the report says so rather than printing a
+number it did not measure.
 """
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ import json
 import numpy as np
 
 from .config import quick_value
-from .data import load_dataset, scale_images, unscale_images
+from .attributes import attribute_report, load_attribute_classifier, near_duplicate_share
+from .data import CARTOON_FACES, load_dataset, scale_images, unscale_images
 from .gan import sample_noise
 from .metrics import (INCEPTION_PROTOCOL, SWD_PROTOCOL, diversity_ratio, frechet_distance,
                       inception_features, inception_model, kernel_inception_distance,
@@ -21,7 +25,7 @@ from .viz import save_image_grid
 
 
 def evaluate_run(run_dir, data: str | None = None, count: int | None = None, seed: int = 0,
-                 pairs_path=None, inception_weights=None) -> dict:
+                 pairs_path=None, inception_weights=None, attributes: bool | None = None) -> dict:
     """SWD of a run's samples against real images, beside real-vs-real on disjoint halves.
 
     Args:
@@ -35,11 +39,15 @@ def evaluate_run(run_dir, data: str | None = None, count: int | None = None, see
         inception_weights: ``"imagenet"`` (downloads; works on Colab) or a weights file
             for InceptionV3 without its top, to compute KID and FID (see
             :func:`gan_helpers.metrics.inception_model`); None skips them.
+        attributes: score with the attribute classifier (trained once on first use);
+            default: when the data is the built-in ``cartoon-faces``.
 
     Returns:
         A dict with ``swd`` (per level and mean), ``swd_real_floor``, ``diversity``,
         ``memorisation`` (see :func:`gan_helpers.metrics.memorisation_check`),
-        the protocol, the run's step, and ``kid``/``fid`` as None with ``skipped`` saying why.
+        ``near_duplicates`` (see :func:`gan_helpers.attributes.near_duplicate_share`),
+        ``attributes`` and ``attributes_real_floor`` (see
+        :func:`gan_helpers.attributes.attribute_report`; None for other data), the protocol, the run's step, and ``kid``/``fid`` as None with ``skipped`` saying why.
     """
     from .training import load_run
 
@@ -62,6 +70,16 @@ def evaluate_run(run_dir, data: str | None = None, count: int | None = None, see
         closest = np.argsort(memo["distances"])[:8]
         pairs = np.concatenate([unscale_images(fake[closest]), images[memo["indices"][closest]]])
         save_image_grid(pairs, pairs_path, ncols=len(closest), scale=2)
+    duplicates = near_duplicate_share(fake, real_b)
+    if attributes is None:
+        attributes = str(data) == CARTOON_FACES
+    attr = attr_floor = None
+    if attributes:
+        classifier = load_attribute_classifier()
+        # Coverage compares each set's attribute histogram with the whole dataset's.
+        reference = classifier.predict(images)
+        attr = attribute_report(classifier, real_a, fake, reference_labels=reference)
+        attr_floor = attribute_report(classifier, real_a, real_b, reference_labels=reference)
     kid = fid = fid_floor = None
     skipped = ("KID/FID: skipped, no InceptionV3 weights given (offline the ImageNet weights "
                "cannot be downloaded; pass --inception-weights FILE, or 'imagenet' on Colab)")
@@ -81,6 +99,8 @@ def evaluate_run(run_dir, data: str | None = None, count: int | None = None, see
         "swd_real_floor": sliced_wasserstein_distance(real_a, real_b, seed=seed),
         "diversity": round(diversity_ratio(fake[:256], real_b[:256]), 3),
         "memorisation": {k: v for k, v in memo.items() if k not in ("indices", "distances")},
+        "near_duplicates": duplicates,
+        "attributes": attr, "attributes_real_floor": attr_floor,
         "pairs": None if pairs_path is None else str(pairs_path),
         "kid": kid, "fid": fid, "fid_real_floor": fid_floor, "skipped": skipped,
         "inception_protocol": None if kid is None else {
@@ -104,6 +124,19 @@ def print_report(result: dict, as_json: bool = False) -> None:
     print(f"  nearest training image (RMS pixel distance): samples {memo['sample_nn_median']:.3f}, "
           f"real images {memo['real_nn_median']:.3f} (medians); "
           f"{memo['close_fraction']:.1%} of samples closer than 99% of real pairs: {verdict}")
+    dup = result["near_duplicates"]
+    print(f"  near-duplicates: {dup['share']:.1%} of samples have another sample closer than "
+          f"{dup['threshold']:.3f} (real images: {dup['real_share']:.1%})")
+    attr, floor_attr = result.get("attributes"), result.get("attributes_real_floor")
+    if attr is not None:
+        print("  attribute network (offline; its FD is a stand-in for FID, not comparable to FID):")
+        print(f"    {'':<18}{'FD':>8}{'precision':>11}{'recall':>8}{'coverage':>10}")
+        for label, row in (("generated vs real", attr), ("real vs real", floor_attr)):
+            print(f"    {label:<18}{row['fd']:8.2f}{row['precision']:11.2f}{row['recall']:8.2f}"
+                  f"{row['coverage']['mean']:10.1%}")
+        names = [k for k in attr["coverage"] if k != "mean"]
+        print("    coverage per attribute: " + ", ".join(
+            f"{k} {attr['coverage'][k]:.0%} (real {floor_attr['coverage'][k]:.0%})" for k in names))
     if result.get("pairs"):
         print(f"  closest sample/training pairs: {result['pairs']}")
     if result["fid"] is not None:

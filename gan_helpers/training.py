@@ -341,6 +341,8 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
             bar.close()
             run.epoch += 1
             step_in_epoch = 0
+            if run.ema is not None:  # the average's own BatchNorm statistics, for sampling
+                run.ema.recalibrate(seed=seed)
             samples = run.sample(run.fixed_noise)
             viz.save_image_grid(samples, run_dir / "progress" / f"epoch_{run.epoch:04d}.png", ncols=8)
             _warn(run, monitor.check_samples(run.step, samples, real_reference), bar)
@@ -440,4 +442,6 @@ def load_run(run_dir) -> Run:
               ema=GeneratorEMA(generator, config.ema) if config.ema else None)
     if run.ema is not None:
         run.ema.restore(arrays)
+        # A checkpoint written inside an epoch holds G's statistics: sample with the average's own.
+        run.ema.recalibrate(seed=run.seed)
     return run

@@ -4,6 +4,7 @@ import json
 import pytest
 
 from gan_helpers import cli
+from gan_helpers.config import QUICK, make_config
 from gan_helpers.compare import compare_presets, markdown_tables, summarize
 
 TINY = dict(image_size=32, filters=8, latent_dim=16, batch_size=16)
@@ -18,19 +19,36 @@ def test_compare_scores_every_epoch_of_every_run_and_summarises(tmp_path):
         assert [p["epoch"] for p in record["curve"]] == [1, 2]
         assert [p["step"] for p in record["curve"]] == [2, 4]  # same budget for every preset
         assert {"swd_32", "swd_16", "swd_mean", "diversity"} <= set(record["curve"][0])
+        # After the last epoch: compute spent and the attribute network's scores.
+        assert record["tflop"] > 0
+        assert 0 <= record["final"]["near_duplicates"]["share"] <= 1
+        assert {"fd", "precision", "recall", "coverage"} <= set(record["final"]["attributes"])
+    assert "attributes" in results["final_real_floor"]
     table = summarize(results)
     assert {row["preset"] for row in table} == {"mlwhiz", "cartoon"}
+    assert all({"coverage", "recall", "near_duplicates"} <= set(row) for row in table)
     assert all(row["seeds"] == 2 for row in table)
     assert [row["swd_mean"] for row in table] == sorted(row["swd_mean"] for row in table)
     assert json.loads((out / "results.json").read_text())["protocol"]["epochs"] == 2
     assert (out / "swd.png").exists() and (out / "samples.png").exists()
     page = markdown_tables(results)
-    assert "| `mlwhiz` | 2 | 4 |" in page and "| cartoon-seed1 |" in page and "epoch 2" in page
+    assert "| `mlwhiz` | 2 | 4 | " in page and "coverage" in page and "| cartoon-seed1 |" in page and "epoch 2" in page
 
     # Asking for more epochs continues the finished runs instead of starting over.
     more = compare_presets(["mlwhiz"], [0], epochs=3, out_dir=out, num_images=32, count=16,
                            progress=False, **TINY)
     assert [p["step"] for p in more["runs"]["mlwhiz-seed0"]["curve"]] == [2, 4, 6]
+
+
+def test_compare_can_give_each_preset_its_own_epochs(tmp_path):
+    # "preset": every preset trains for its own epochs (shrunk to 1 in quick mode).
+    results = compare_presets(["mlwhiz"], [0], epochs="preset", out_dir=tmp_path, num_images=32,
+                              count=16, progress=False, **TINY)
+    record = results["runs"]["mlwhiz-seed0"]
+    assert record["epochs_done"] == (1 if QUICK else make_config("mlwhiz").epochs)
+    assert results["protocol"]["epochs"] == "preset"
+    with pytest.raises(ValueError, match="positive integer or 'preset'"):
+        compare_presets(["mlwhiz"], [0], epochs="all", out_dir=tmp_path, progress=False)
 
 
 def test_presets_of_different_shapes_cannot_be_compared(tmp_path):
@@ -43,3 +61,7 @@ def test_cli_rejects_bad_seeds_and_presets(tmp_path, capsys):
     assert "--seeds must be comma-separated integers" in capsys.readouterr().err
     assert cli.main(["compare", "--presets", "nope", "--out", str(tmp_path)]) == 2
     assert "unknown preset 'nope'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["compare", "--epochs", "all", "--out", str(tmp_path)])
+    assert stop.value.code == 2
+    assert "positive integer or 'preset'" in capsys.readouterr().err

@@ -41,6 +41,31 @@ def test_a_run_with_ema_samples_from_the_average_and_resumes_it_exactly(faces32,
     assert np.allclose(loaded.sample(z), resumed.sample(z), atol=1e-6)
 
 
+def test_recalibration_gives_the_average_its_own_batchnorm_statistics():
+    generator = gh.build_generator(8, 32, filters=4)
+    ema = GeneratorEMA(generator, decay=0.9)
+    for w in generator.weights:  # G moves on; the average now lags it
+        if w.trainable:
+            w.assign(w * 1.5)
+    ema.update()
+    trainable = [w.numpy().copy() for w in ema.model.trainable_weights]
+    g_weights = [w.numpy().copy() for w in generator.weights]
+    ema.recalibrate(count=256, seed=3)
+    # The first BatchNorm now holds the moments of its input under the averaged weights.
+    z = np.random.default_rng([3, 6]).standard_normal((256, 8)).astype(np.float32)
+    bn = next(l for l in ema.model.layers if isinstance(l, gh.keras.layers.BatchNormalization))
+    projected = np.asarray(ema.model.layers[1](ema.model.layers[0](z)), np.float64)
+    assert np.allclose(bn.moving_mean.numpy(), projected.mean(axis=(0, 1, 2)), rtol=1e-3, atol=1e-6)
+    assert np.allclose(bn.moving_variance.numpy(), projected.var(axis=(0, 1, 2)), rtol=1e-2, atol=1e-7)
+    assert bn.momentum == 0.9  # restored
+    assert all(np.array_equal(a, w.numpy()) for a, w in zip(trainable, ema.model.trainable_weights))
+    assert all(np.array_equal(a, w.numpy()) for a, w in zip(g_weights, generator.weights))
+    again = GeneratorEMA(generator, decay=0.9)
+    again.model.set_weights(ema.model.get_weights())
+    again.recalibrate(count=256, seed=3)
+    assert all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(again.model.weights, ema.model.weights))
+
+
 def test_ema_must_be_below_one():
     with pytest.raises(ValueError, match="ema must be in"):
         gh.make_config(ema=1.5)

@@ -1,0 +1,362 @@
+"""What the faces are made of: labelled renders, an attribute classifier, coverage scores.
+
+Pixel metrics such as SWD cannot tell that every sample has the same hair. The built-in
+faces are assembled from known parts (hair style, hair colour, skin, eyes, mouth,
+glasses), so, as the stacked-MNIST mode-collapse benchmark does with a digit classifier,
+a small Keras classifier trained on faces rendered with recorded parts can read those
+parts back from generated faces. Its predictions give per-attribute *coverage*, and its
+penultimate layer gives a feature space for a Fréchet distance (an offline stand-in for
+FID, which needs ImageNet weights) and for precision and recall (Kynkäänniemi et al. 2019).
+
+The classifier is trained once (``python -m gan_helpers attributes``, or on first use) and
+cached beside the rendered datasets. Its scores are only meaningful for the built-in
+``cartoon-faces`` data.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .config import quick_value
+
+CLASSIFIER_VERSION = 1
+CLASSIFIER_SIZE = 64
+"""Side in pixels the classifier sees; other image sizes are resized to it."""
+
+
+def _adventurer_parts() -> dict[str, tuple[str, list[str]]]:
+    """Attribute name -> (DiceBear option, the values it can take), read from the style."""
+    from .data import _adventurer_definition
+
+    definition = _adventurer_definition()
+    variants = {name: sorted(c["variants"]) for name, c in definition["components"].items()}
+    colours = {name: [v.lstrip("#").lower() for v in c["values"]]
+               for name, c in definition["colors"].items()}
+    return {
+        "hair_style": ("hairVariant", variants["hair"]),
+        "hair_colour": ("hairColor", colours["hair"]),
+        "skin": ("skinColor", colours["skin"]),
+        "eyes": ("eyesVariant", variants["eyes"]),
+        "mouth": ("mouthVariant", variants["mouth"]),
+        "glasses": ("glassesVariant", ["none", *variants["glasses"]]),
+    }
+
+
+def attribute_values() -> dict[str, list[str]]:
+    """Every attribute the classifier reads, with its possible values in label order.
+
+    ``glasses`` includes ``"none"`` (label 0); colours are hex strings without ``#``.
+    """
+    return {name: values for name, (_, values) in _adventurer_parts().items()}
+
+
+def render_labelled_faces(count: int, image_size: int = 64, seed: int = 1000,
+                          glasses_share: float = 0.5, progress: bool = True):
+    """Render faces whose parts are chosen explicitly (uniformly at random) and recorded.
+
+    Hair style, hair colour, skin, eyes and mouth are drawn uniformly from every value
+    the style has; glasses appear on ``glasses_share`` of the faces (the built-in data
+    has them on about 10 %), so rare values are not too rare to learn. The remaining
+    parts (eyebrows, earrings, freckles …) follow the DiceBear seed.
+
+    Args:
+        count: faces to render.
+        image_size: side in pixels.
+        seed: fixes the choices and the DiceBear seeds; the default (1000) is disjoint
+            from the built-in training faces (seed 0).
+
+    Returns:
+        ``(images, labels)``: uint8 (count, S, S, 3) and a dict of int arrays (count,)
+        keyed by attribute, indexing :func:`attribute_values`.
+    """
+    from .data import _progress, render_face
+
+    if not isinstance(count, (int, np.integer)) or count < 1:
+        raise ValueError(f"count must be a positive integer, got {count!r}")
+    parts = _adventurer_parts()
+    rng = np.random.default_rng([seed, 11])
+    labels = {}
+    for name, (_, values) in parts.items():
+        if name == "glasses":
+            has = rng.random(count) < glasses_share
+            labels[name] = np.where(has, rng.integers(1, len(values), count), 0)
+        else:
+            labels[name] = rng.integers(0, len(values), count)
+    images = np.empty((count, image_size, image_size, 3), np.uint8)
+    for i in _progress(range(count), count, "rendering labelled faces", progress):
+        options = {"seed": f"labelled-faces-{seed}-{i}"}
+        for name, (option, values) in parts.items():
+            value = values[labels[name][i]]
+            if name == "glasses":
+                options["glassesProbability"] = 0 if value == "none" else 100
+                if value != "none":
+                    options[option] = value
+            elif option.endswith("Color"):
+                options[option] = [value]
+            else:
+                options[option] = value
+        images[i] = render_face(options, image_size)
+    return images, {k: v.astype(np.int32) for k, v in labels.items()}
+
+
+# ----------------------------------------------------------------------- the classifier
+
+def build_attribute_classifier(values: dict[str, list[str]] | None = None, width: int = 32,
+                               feature_dim: int = 128):
+    """A small CNN with one softmax head per attribute, and a feature output.
+
+    Four strided 3x3 convolution blocks (64 -> 4 px), global average pooling and a
+    ``feature_dim`` ReLU layer named ``features``, then the heads. The features are what
+    :func:`frechet_feature_distance` and :func:`precision_recall` compare.
+
+    Returns:
+        A functional ``keras.Model`` mapping float32 (N, 64, 64, 3) in [-1, 1] to a dict
+        of (N, classes) probabilities keyed by attribute.
+    """
+    from ._tf import keras
+
+    layers = keras.layers
+    values = values or attribute_values()
+    inputs = keras.Input((CLASSIFIER_SIZE, CLASSIFIER_SIZE, 3), name="image")
+    x = inputs
+    for i, filters in enumerate((width, 2 * width, 4 * width, 4 * width)):
+        x = layers.Conv2D(filters, 3, padding="same", name=f"conv{i}a")(x)
+        x = layers.BatchNormalization(momentum=0.9, name=f"bn{i}a")(x)
+        x = layers.ReLU()(x)
+        x = layers.Conv2D(filters, 3, strides=2, padding="same", name=f"conv{i}b")(x)
+        x = layers.BatchNormalization(momentum=0.9, name=f"bn{i}b")(x)
+        x = layers.ReLU()(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    features = layers.Dense(feature_dim, activation="relu", name="features")(x)
+    outputs = {name: layers.Dense(len(v), activation="softmax", name=name)(features)
+               for name, v in values.items()}
+    return keras.Model(inputs, outputs, name="attribute_classifier")
+
+
+class AttributeClassifier:
+    """A trained attribute classifier: predictions and features of any face images.
+
+    Args:
+        model: from :func:`build_attribute_classifier`, trained.
+        accuracy: held-out accuracy per attribute, measured when it was trained.
+    """
+
+    def __init__(self, model, accuracy: dict[str, float] | None = None):
+        from ._tf import keras
+
+        self.model = model
+        self.accuracy = dict(accuracy or {})
+        self.names = list(model.output.keys()) if isinstance(model.output, dict) else \
+            [o.name.split("/")[0] for o in model.outputs]
+        self._features = keras.Model(model.input, model.get_layer("features").output)
+
+    def _prepare(self, images) -> np.ndarray:
+        from ._tf import tf
+
+        array = np.asarray(images)
+        if array.ndim != 4 or array.shape[-1] != 3:
+            raise ValueError(f"images must be (N, H, W, 3), got shape {array.shape}")
+        if array.dtype == np.uint8:
+            array = array.astype(np.float32) / 127.5 - 1.0
+        array = array.astype(np.float32)
+        if array.shape[1] != CLASSIFIER_SIZE:
+            array = tf.image.resize(array, (CLASSIFIER_SIZE, CLASSIFIER_SIZE), method="area").numpy()
+        return array
+
+    def predict(self, images, batch_size: int = 256) -> dict[str, np.ndarray]:
+        """Most likely value of every attribute: dict of int (N,) label arrays."""
+        outputs = self.model.predict(self._prepare(images), batch_size=batch_size, verbose=0)
+        return {name: np.argmax(outputs[name], axis=1) for name in self.names}
+
+    def features(self, images, batch_size: int = 256) -> np.ndarray:
+        """Penultimate-layer features, float64 (N, feature_dim)."""
+        return np.asarray(self._features.predict(self._prepare(images), batch_size=batch_size,
+                                                 verbose=0), np.float64)
+
+
+def classifier_path(cache_dir=None) -> Path:
+    """Where the trained classifier is cached (``$GAN_CACHE_DIR`` or ~/.cache/gan_helpers)."""
+    from .data import default_cache_dir
+
+    root = Path(cache_dir) if cache_dir else default_cache_dir()
+    suffix = "-quick" if quick_value(False, True) else ""
+    return root / f"attribute-classifier-v{CLASSIFIER_VERSION}{suffix}.weights.h5"
+
+
+def train_attribute_classifier(count: int | None = None, epochs: int | None = None,
+                               seed: int = 1000, holdout: float = 0.1, progress: bool = True,
+                               save_to=None) -> AttributeClassifier:
+    """Render labelled faces and train the classifier on them; report held-out accuracy.
+
+    Args:
+        count: labelled faces to render (default 16,000; 2,000 in quick mode).
+        epochs: passes over them (default 6; 4 in quick mode).
+        holdout: share of the faces kept back to measure accuracy.
+        save_to: write the weights and a ``.json`` of the accuracies here.
+
+    Returns:
+        The trained :class:`AttributeClassifier`, ``accuracy`` filled in.
+    """
+    from ._tf import keras
+
+    count = count or quick_value(16_000, 2_000)
+    epochs = epochs or quick_value(6, 4)
+    values = attribute_values()
+    images, labels = render_labelled_faces(count, CLASSIFIER_SIZE, seed=seed, progress=progress)
+    x = images.astype(np.float32) / 127.5 - 1.0
+    split = int(round(len(x) * (1 - holdout)))
+    keras.utils.set_random_seed(seed)
+    model = build_attribute_classifier(values)
+    model.compile(optimizer=keras.optimizers.Adam(2e-3),
+                  loss={name: "sparse_categorical_crossentropy" for name in values},
+                  metrics={name: "accuracy" for name in values})
+    schedule = keras.callbacks.LearningRateScheduler(
+        lambda epoch, lr: 2e-3 * 0.5 * (1 + np.cos(np.pi * epoch / epochs)))
+    model.fit(x[:split], {k: v[:split] for k, v in labels.items()}, batch_size=64,
+              epochs=epochs, verbose=1 if progress else 0, callbacks=[schedule])
+    classifier = AttributeClassifier(model)
+    predicted = classifier.predict(x[split:])
+    classifier.accuracy = {name: round(float(np.mean(predicted[name] == labels[name][split:])), 4)
+                           for name in values}
+    if save_to is not None:
+        save_to = Path(save_to)
+        save_to.parent.mkdir(parents=True, exist_ok=True)
+        tmp = save_to.with_name(save_to.name.replace(".weights.h5", ".tmp.weights.h5"))
+        model.save_weights(tmp)
+        tmp.replace(save_to)
+        save_to.with_suffix("").with_suffix(".json").write_text(json.dumps(
+            {"accuracy": classifier.accuracy, "count": count, "epochs": epochs, "seed": seed,
+             "chance": {k: round(1 / len(v), 4) for k, v in values.items()}}, indent=2))
+    return classifier
+
+
+def load_attribute_classifier(cache_dir=None, train_if_missing: bool = True,
+                              progress: bool = True) -> AttributeClassifier:
+    """The cached classifier, trained first (a few minutes on a CPU) if there is none.
+
+    Raises:
+        FileNotFoundError: no cached classifier and ``train_if_missing`` is False.
+    """
+    path = classifier_path(cache_dir)
+    if not path.exists():
+        if not train_if_missing:
+            raise FileNotFoundError(f"no attribute classifier at {path}: "
+                                    f"run python -m gan_helpers attributes")
+        if progress:
+            print(f"Training the attribute classifier once (cached in {path}) ...")
+        return train_attribute_classifier(progress=progress, save_to=path)
+    model = build_attribute_classifier()
+    model.load_weights(path)
+    info_path = path.with_suffix("").with_suffix(".json")
+    accuracy = json.loads(info_path.read_text())["accuracy"] if info_path.exists() else {}
+    return AttributeClassifier(model, accuracy)
+
+
+# ----------------------------------------------------------------------------- scores
+
+def attribute_coverage(real_labels: dict, fake_labels: dict, values=None) -> dict[str, float]:
+    """How much of the real distribution of each attribute the samples reach.
+
+    Per attribute, the overlap of the two histograms: the sum over values of
+    ``min(p_real, p_fake)``. 1 means the samples show every value as often as real faces
+    do; a generator that draws one hair style for every z scores that style's share.
+
+    Returns:
+        ``{attribute: overlap}`` plus ``"mean"`` over the attributes.
+    """
+    values = values or attribute_values()
+    result = {}
+    for name, options in values.items():
+        real = np.bincount(np.asarray(real_labels[name]), minlength=len(options)) / len(real_labels[name])
+        fake = np.bincount(np.asarray(fake_labels[name]), minlength=len(options)) / len(fake_labels[name])
+        result[name] = round(float(np.minimum(real, fake).sum()), 4)
+    result["mean"] = round(float(np.mean([result[name] for name in values])), 4)
+    return result
+
+
+def _pairwise_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    d2 = (a ** 2).sum(1)[:, None] + (b ** 2).sum(1)[None, :] - 2.0 * a @ b.T
+    return np.sqrt(np.maximum(d2, 0.0))
+
+
+def precision_recall(real_features, fake_features, k: int = 3) -> dict[str, float]:
+    """Improved precision and recall (Kynkäänniemi et al. 2019) in a feature space.
+
+    Each set's manifold is the union of balls around its points, with radii the distance
+    to their ``k``-th nearest neighbour in the same set. Precision: the share of samples
+    inside the real manifold (are samples realistic?). Recall: the share of real images
+    inside the samples' manifold (is every kind of real face drawn?).
+    """
+    real = np.asarray(real_features, np.float64)
+    fake = np.asarray(fake_features, np.float64)
+    if len(real) <= k or len(fake) <= k:
+        raise ValueError(f"precision_recall needs more than k={k} points per set")
+
+    def radii(points):
+        distances = _pairwise_distances(points, points)
+        return np.sort(distances, axis=1)[:, k]  # column 0 is the point itself
+
+    real_radii, fake_radii = radii(real), radii(fake)
+    cross = _pairwise_distances(fake, real)  # (fake, real)
+    precision = float(np.mean((cross <= real_radii[None, :]).any(axis=1)))
+    recall = float(np.mean((cross <= fake_radii[:, None]).any(axis=0)))
+    return {"precision": round(precision, 4), "recall": round(recall, 4)}
+
+
+def near_duplicate_share(samples, real, percentile: float = 1.0) -> dict[str, float]:
+    """The share of samples that have a near copy among the other samples.
+
+    A sample counts when its nearest *other* sample (RMS pixel distance) is closer than
+    the ``percentile``-th percentile of the same distance among as many real images: real
+    faces have such a close twin ``percentile`` % of the time, so a generator that repeats
+    faces scores far above it. Works on any dataset.
+
+    Args:
+        samples, real: (N, H, W, C) uint8 or float in [-1, 1], the same N ideally.
+
+    Returns:
+        ``share`` (of samples), ``threshold`` and the real images' own ``real_share``
+        (about ``percentile`` / 100 by construction).
+    """
+    from .metrics import nearest_neighbours
+
+    _, real_nn = nearest_neighbours(real, real, exclude_self=True)
+    _, fake_nn = nearest_neighbours(samples, samples, exclude_self=True)
+    threshold = float(np.percentile(real_nn, percentile))
+    return {"share": round(float(np.mean(fake_nn < threshold)), 4),
+            "threshold": round(threshold, 4),
+            "real_share": round(float(np.mean(real_nn < threshold)), 4)}
+
+
+def frechet_feature_distance(real_features, fake_features) -> float:
+    """Fréchet distance between two sets of classifier features (FID's formula)."""
+    from .metrics import frechet_distance
+
+    return frechet_distance(real_features, fake_features)
+
+
+def attribute_report(classifier: AttributeClassifier, real, fake, reference_labels=None) -> dict:
+    """Every attribute-network score of ``fake`` against ``real`` images.
+
+    Args:
+        classifier: from :func:`load_attribute_classifier`.
+        real, fake: (N, H, W, 3) uint8 or float in [-1, 1], ideally the same N.
+        reference_labels: ``classifier.predict`` of a larger real set, whose attribute
+            histogram stands for the data's (default: ``real``'s); coverage compares
+            the samples with it.
+
+    Returns:
+        ``fd`` (Fréchet distance of the features), ``precision``, ``recall``,
+        ``coverage`` (per attribute and mean) and the classifier's held-out accuracy.
+    """
+    real_features, fake_features = classifier.features(real), classifier.features(fake)
+    if reference_labels is None:
+        reference_labels = classifier.predict(real)
+    return {
+        "fd": round(frechet_feature_distance(real_features, fake_features), 3),
+        **precision_recall(real_features, fake_features),
+        "coverage": attribute_coverage(reference_labels, classifier.predict(fake)),
+        "classifier_accuracy": classifier.accuracy,
+    }
