@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from ._tf import tf
-from .config import make_config, quick_value
+from .config import DEFAULT_PRESET, make_config, quick_value
 from .data import iterate_batches, load_cartoon_faces, scale_images
 from .fused import FusedStep
 from .gan import train_step
@@ -83,19 +83,24 @@ def _time_steps(step, batch, steps: int, warmup: int = 2) -> float:
 
 
 def run_benchmark(image_size: int = 64, batch_size: int = 64, steps: int | None = None,
-                  as_json: bool = False) -> dict:
-    """Measure the peak, the classic loop, the fused step (fp32, bf16) and a real epoch."""
+                  as_json: bool = False, preset: str = DEFAULT_PRESET) -> dict:
+    """Measure the peak, the classic loop, the fused step (fp32, bf16) and a real epoch.
+
+    The models are ``preset``'s (default: the default preset's), at ``image_size``.
+    """
     from .training import build_models
 
     steps = steps or quick_value(30, 3)
-    config = make_config(image_size=image_size, batch_size=batch_size)
+    config = make_config(preset, image_size=image_size, batch_size=batch_size)
     faces = load_cartoon_faces(quick_value(2048, 320), image_size)
     batch = scale_images(faces[:batch_size])
     rng = np.random.default_rng(0)
-    results: dict = {"hardware": hardware_summary(), "image_size": image_size,
+    results: dict = {"hardware": hardware_summary(), "preset": preset,
+                     "filters": config.filters, "image_size": image_size,
                      "batch_size": batch_size, "timed_steps": steps}
 
-    print(f"bench: {image_size} px, batch {batch_size}, median of {steps} timed steps each")
+    print(f"bench: {preset} preset (filters {config.filters}), {image_size} px, batch {batch_size}, "
+          f"median of {steps} timed steps each")
     results["peak_gflops"] = round(matmul_peak_gflops(), 1)
     print(f"  fp32 matrix-product peak       {results['peak_gflops']:8.1f} GFLOP/s")
 

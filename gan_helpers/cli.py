@@ -137,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--no-progress", action="store_true", help="no progress bars")
 
     bench = sub.add_parser("bench", help="measure training speed on this machine")
+    bench.add_argument("--preset", default=DEFAULT_PRESET, choices=sorted(PRESETS),
+                       help=f"whose models to time (default: {DEFAULT_PRESET})")
     bench.add_argument("--image-size", type=int, choices=SUPPORTED_IMAGE_SIZES, default=64)
     bench.add_argument("--batch-size", type=_positive_int, default=64)
     bench.add_argument("--steps", type=_positive_int, default=None,
@@ -198,7 +200,7 @@ def _bench(args) -> int:
     from .bench import run_benchmark
 
     run_benchmark(image_size=args.image_size, batch_size=args.batch_size, steps=args.steps,
-                  as_json=args.json)
+                  as_json=args.json, preset=args.preset)
     return 0
 
 

@@ -143,8 +143,8 @@ def compare_presets(presets=("mlwhiz", "dcgan", "cartoon"), seeds=(0, 1), epochs
             def score(run, record=record, name=name, run_epochs=run_epochs):
                 record["curve"].append({"epoch": run.epoch, "step": run.step, **scorer(run.sampler)})
                 record["epochs_done"] = run.epoch
-                record["tflop"] = round(run.step * iteration_flops(
-                    run.generator, run.discriminator, run.config.batch_size) / 1e12, 1)
+                record["tflop"] = run.step * iteration_flops(
+                    run.generator, run.discriminator, run.config.batch_size) / 1e12
                 if run.epoch >= run_epochs:
                     record["final"] = scorer.final(run.sampler)
                 write_text_atomic(results_path, json.dumps(results, indent=1))
@@ -214,7 +214,8 @@ def print_summary(results: dict) -> None:
     table = summarize(results)
     floor = results["swd_real_floor"]
     levels = [k for k in floor if k != "swd_mean"]
-    print(f"SWD x1e3 after {results['protocol']['epochs']} epochs "
+    epochs = results["protocol"]["epochs"]
+    print(f"SWD x1e3 after {'each preset' + chr(39) + 's own' if epochs == 'preset' else epochs} epochs "
           f"({results['protocol']['images_per_set']} images per set; lower is better)")
     print(f"{'preset':<12}{'seeds':>6}{'step':>7}{'TFLOP':>7}"
           + "".join(f"{k[4:] + ' px':>9}" for k in levels)

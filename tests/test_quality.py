@@ -2,11 +2,16 @@
 
 Mode collapse makes every fixed-noise sample the same face; a recipe broken by the
 Keras 3 traps collapsed within 300-600 iterations. This trains the default preset at
-32 px on the committed sample and compares the spread of the samples with the spread
-of real faces. Measured on the 2-core CPU (ratio of spreads after 300 iterations): the
-default recipe ("cartoon") 0.67; the same with BatchNorm in D (trap 3) 0.31; with fakes
-drawn in inference mode and BatchNorm momentum 0.99 (trap 2) 0.18. (With the plain
-"dcgan" preset: 0.71, 0.19 and 0.25.) The bar sits between.
+32 px on the committed sample and compares the spread of the samples (from the run's
+sampler, G itself in the default) with the spread of real faces.
+
+Measured on the 2-core AMD EPYC (AVX-512) with 300-iteration runs of the current default
+(filters 32): spread 0.57 with seed 0 and 0.74 with seed 1. The same run with fakes drawn
+in inference mode (trap 2) measured 0.18 with the previous default (0.11 for notebook 05's
+32-filter loop). The bar, 0.35, sits between with a margin of 0.2 below the lowest
+default seed. BatchNorm in D (trap 3) scored 0.49 here: this pixel spread does not see
+that failure at 300 iterations; ``gan_helpers.attributes`` measures collapse properly on
+full runs.
 """
 import numpy as np
 
@@ -26,7 +31,7 @@ def test_default_recipe_draws_diverse_faces(faces32, tmp_path):
     real = gh.scale_images(faces32[:len(samples)])
     ratio = diversity_ratio(samples, real)
     print(f"sample spread / real spread after {run.step} iterations: {ratio:.2f}")
-    assert ratio > 0.5, f"samples are too alike (ratio {ratio:.2f}): mode collapse"
+    assert ratio > 0.35, f"samples are too alike (ratio {ratio:.2f}): mode collapse"
     # Neither side may have won outright over the last 50 iterations.
     tail = run.history[-50:]
     assert 0.05 < np.mean([r["d_fake"] for r in tail]) < 0.95
