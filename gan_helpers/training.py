@@ -176,7 +176,8 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
 
     Args:
         data: ``"cartoon-faces"`` or a folder of images.
-        preset: ``"dcgan"`` (default), ``"mlwhiz"`` or ``"surma"``; see ``PRESETS``.
+        preset: ``"cartoon"`` (default), ``"cartoon-v1"``, ``"dcgan"``, ``"mlwhiz"`` or
+            ``"surma"``; see ``PRESETS``.
         config: a full :class:`GANConfig` instead of ``preset`` (ignored when resuming:
             the run's saved configuration is used, with explicit overrides).
         image_size, epochs, batch_size, **overrides: override the preset's values.

@@ -17,7 +17,9 @@ def test_pairwise_distance_of_known_points():
 def test_diversity_ratio_tells_copies_from_varied_images():
     rng = np.random.default_rng(0)
     real = rng.uniform(-1, 1, (16, 8, 8, 3))
-    assert gh.diversity_ratio(np.repeat(real[:1], 16, axis=0), real) == 0.0
+    # Copies are 0 apart up to the rounding of the |a|^2 + |b|^2 - 2ab expansion, which
+    # differs between AVX2 and AVX-512 kernels (1.5e-8 seen on AVX2): a tolerance, not == 0.
+    assert gh.diversity_ratio(np.repeat(real[:1], 16, axis=0), real) == pytest.approx(0, abs=1e-6)
     assert gh.diversity_ratio(rng.uniform(-1, 1, (16, 8, 8, 3)), real) == pytest.approx(1, abs=0.05)
 
 
@@ -74,7 +76,7 @@ def test_memorisation_check_flags_copies_but_not_new_images():
     copied = metrics.memorisation_check(copies, train, probe_count=200)
     assert not honest["memorised"] and honest["close_fraction"] <= 0.05
     assert copied["memorised"] and copied["close_fraction"] == 1.0
-    assert copied["sample_nn_median"] == 0.0 < honest["real_nn_median"]
+    assert copied["sample_nn_median"] < 1e-3 < honest["real_nn_median"]  # 0 up to rounding
 
 
 def test_frechet_distance_is_zero_for_equal_sets_and_the_squared_shift_for_moved_ones():
