@@ -109,7 +109,7 @@ def build_attribute_classifier(values: dict[str, list[str]] | None = None, width
 
     Four strided 3x3 convolution blocks (64 -> 4 px), global average pooling and a
     ``feature_dim`` ReLU layer named ``features``, then the heads. The features are what
-    :func:`frechet_feature_distance` and :func:`precision_recall` compare.
+    :func:`attribute_report` compares (Fréchet distance, precision and recall).
 
     Returns:
         A functional ``keras.Model`` mapping float32 (N, 64, 64, 3) in [-1, 1] to a dict
@@ -148,19 +148,17 @@ class AttributeClassifier:
 
         self.model = model
         self.accuracy = dict(accuracy or {})
-        self.names = list(model.output.keys()) if isinstance(model.output, dict) else \
-            [o.name.split("/")[0] for o in model.outputs]
+        self.names = list(model.output)  # the heads, keyed by attribute
         self._features = keras.Model(model.input, model.get_layer("features").output)
 
     def _prepare(self, images) -> np.ndarray:
         from ._tf import tf
+        from .data import scale_images
 
         array = np.asarray(images)
         if array.ndim != 4 or array.shape[-1] != 3:
             raise ValueError(f"images must be (N, H, W, 3), got shape {array.shape}")
-        if array.dtype == np.uint8:
-            array = array.astype(np.float32) / 127.5 - 1.0
-        array = array.astype(np.float32)
+        array = scale_images(array) if array.dtype == np.uint8 else array.astype(np.float32)
         if array.shape[1] != CLASSIFIER_SIZE:
             array = tf.image.resize(array, (CLASSIFIER_SIZE, CLASSIFIER_SIZE), method="area").numpy()
         return array
@@ -200,12 +198,13 @@ def train_attribute_classifier(count: int | None = None, epochs: int | None = No
         The trained :class:`AttributeClassifier`, ``accuracy`` filled in.
     """
     from ._tf import keras
+    from .data import scale_images
 
     count = count or quick_value(16_000, 2_000)
     epochs = epochs or quick_value(6, 4)
     values = attribute_values()
     images, labels = render_labelled_faces(count, CLASSIFIER_SIZE, seed=seed, progress=progress)
-    x = images.astype(np.float32) / 127.5 - 1.0
+    x = scale_images(images)
     split = int(round(len(x) * (1 - holdout)))
     keras.utils.set_random_seed(seed)
     model = build_attribute_classifier(values)
@@ -330,14 +329,8 @@ def near_duplicate_share(samples, real, percentile: float = 1.0) -> dict[str, fl
             "real_share": round(float(np.mean(real_nn < threshold)), 4)}
 
 
-def frechet_feature_distance(real_features, fake_features) -> float:
-    """Fréchet distance between two sets of classifier features (FID's formula)."""
-    from .metrics import frechet_distance
-
-    return frechet_distance(real_features, fake_features)
-
-
-def attribute_report(classifier: AttributeClassifier, real, fake, reference_labels=None) -> dict:
+def attribute_report(classifier: AttributeClassifier, real, fake, reference_labels=None,
+                     real_features=None) -> dict:
     """Every attribute-network score of ``fake`` against ``real`` images.
 
     Args:
@@ -346,16 +339,23 @@ def attribute_report(classifier: AttributeClassifier, real, fake, reference_labe
         reference_labels: ``classifier.predict`` of a larger real set, whose attribute
             histogram stands for the data's (default: ``real``'s); coverage compares
             the samples with it.
+        real_features: ``classifier.features(real)``, when the caller scores several sets
+            against the same real images and has them already.
 
     Returns:
-        ``fd`` (Fréchet distance of the features), ``precision``, ``recall``,
+        ``fd`` (Fréchet distance of the features, FID's formula:
+        :func:`gan_helpers.metrics.frechet_distance`), ``precision``, ``recall``,
         ``coverage`` (per attribute and mean) and the classifier's held-out accuracy.
     """
-    real_features, fake_features = classifier.features(real), classifier.features(fake)
+    from .metrics import frechet_distance
+
+    if real_features is None:
+        real_features = classifier.features(real)
+    fake_features = classifier.features(fake)
     if reference_labels is None:
         reference_labels = classifier.predict(real)
     return {
-        "fd": round(frechet_feature_distance(real_features, fake_features), 3),
+        "fd": round(frechet_distance(real_features, fake_features), 3),
         **precision_recall(real_features, fake_features),
         "coverage": attribute_coverage(reference_labels, classifier.predict(fake)),
         "classifier_accuracy": classifier.accuracy,

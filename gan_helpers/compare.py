@@ -21,19 +21,19 @@ from pathlib import Path
 import numpy as np
 
 from . import viz
+from .bench import iteration_flops
 from .checkpoint import latest_checkpoint, write_text_atomic
-from .config import QUICK, make_config, quick_value
+from .config import make_config, quick_value
 from .data import CARTOON_FACES, load_dataset, scale_images
 from .gan import sample_noise
-from .bench import iteration_flops
 from .metrics import SWD_PROTOCOL, diversity_ratio, sliced_wasserstein_distance
 
 
 class Scorer:
     """SWD of a generator against a fixed set of real images, with fixed noise and seed.
 
-    With ``attributes=True`` (the built-in faces), :meth:`final` adds the attribute
-    network's scores and the near-duplicate share.
+    :meth:`final` scores a run's last samples further: the near-duplicate share and, with
+    ``attributes=True`` (the built-in faces), the attribute network's scores.
     """
 
     def __init__(self, images: np.ndarray, count: int, latent_dim: int, seed: int = 0,
@@ -45,38 +45,42 @@ class Scorer:
         self.noise = sample_noise(np.random.default_rng([seed, 4]), count, latent_dim)
         self.seed = seed
         self.floor = sliced_wasserstein_distance(self.real, self.other_real, seed=seed)
-        self.classifier = self.reference = None
+        self.classifier = self.reference = self.real_features = None
         if attributes:
             from .attributes import load_attribute_classifier
 
             self.classifier = load_attribute_classifier()
             self.reference = self.classifier.predict(images)
+            self.real_features = self.classifier.features(self.real)
 
-    def __call__(self, generator) -> dict:
-        fake = generator.predict(self.noise, batch_size=128, verbose=0)
+    def sample(self, generator) -> np.ndarray:
+        """The generator's images for the scorer's fixed noise."""
+        return generator.predict(self.noise, batch_size=128, verbose=0)
+
+    def score(self, fake) -> dict:
+        """SWD per level and mean, and the spread, of ``fake`` against the real images."""
         scores = sliced_wasserstein_distance(self.real, fake, seed=self.seed)
         scores["diversity"] = round(diversity_ratio(fake[:256], self.real[:256]), 3)
         return scores
 
-    def final(self, generator) -> dict:
-        """Near-duplicates and (with the classifier) attribute scores of the samples."""
+    def __call__(self, generator) -> dict:
+        return self.score(self.sample(generator))
+
+    def final(self, fake, others=None) -> dict:
+        """Near-duplicates among ``fake`` (against ``others``, default the second half of the
+        real images) and, with the classifier, its attribute scores against the first half."""
         from .attributes import attribute_report, near_duplicate_share
 
-        fake = generator.predict(self.noise, batch_size=128, verbose=0)
-        scores = {"near_duplicates": near_duplicate_share(fake, self.other_real)}
+        others = self.other_real if others is None else others
+        scores = {"near_duplicates": near_duplicate_share(fake, others)}
         if self.classifier is not None:
-            scores["attributes"] = attribute_report(self.classifier, self.real, fake, self.reference)
+            scores["attributes"] = attribute_report(self.classifier, self.real, fake,
+                                                    self.reference, self.real_features)
         return scores
 
     def final_floor(self) -> dict:
         """:meth:`final` of the second half of the real images: what a perfect generator scores."""
-        from .attributes import attribute_report, near_duplicate_share
-
-        scores = {"near_duplicates": near_duplicate_share(self.other_real, self.real)}
-        if self.classifier is not None:
-            scores["attributes"] = attribute_report(self.classifier, self.real, self.other_real,
-                                                    self.reference)
-        return scores
+        return self.final(self.other_real, others=self.real)
 
 
 def compare_presets(presets=("mlwhiz", "dcgan", "cartoon"), seeds=(0, 1), epochs=None,
@@ -130,9 +134,7 @@ def compare_presets(presets=("mlwhiz", "dcgan", "cartoon"), seeds=(0, 1), epochs
         for seed in seeds:
             name = f"{preset}-seed{seed}"
             run_dir = out_dir / name
-            run_epochs = configs[preset].epochs if epochs == "preset" else epochs
-            if epochs == "preset" and QUICK:
-                run_epochs = quick_value(run_epochs, 1)
+            run_epochs = quick_value(configs[preset].epochs, 1) if epochs == "preset" else epochs
             record = runs.get(name)
             if record and record.get("epochs_done", 0) >= run_epochs:
                 continue
@@ -141,12 +143,13 @@ def compare_presets(presets=("mlwhiz", "dcgan", "cartoon"), seeds=(0, 1), epochs
                 record = runs[name] = {"preset": preset, "seed": seed, "curve": []}
 
             def score(run, record=record, name=name, run_epochs=run_epochs):
-                record["curve"].append({"epoch": run.epoch, "step": run.step, **scorer(run.sampler)})
+                fake = scorer.sample(run.sampler)
+                record["curve"].append({"epoch": run.epoch, "step": run.step, **scorer.score(fake)})
                 record["epochs_done"] = run.epoch
                 record["tflop"] = run.step * iteration_flops(
                     run.generator, run.discriminator, run.config.batch_size) / 1e12
                 if run.epoch >= run_epochs:
-                    record["final"] = scorer.final(run.sampler)
+                    record["final"] = scorer.final(fake)
                 write_text_atomic(results_path, json.dumps(results, indent=1))
                 if progress:
                     last = record["curve"][-1]

@@ -47,7 +47,8 @@ def evaluate_run(run_dir, data: str | None = None, count: int | None = None, see
         ``memorisation`` (see :func:`gan_helpers.metrics.memorisation_check`),
         ``near_duplicates`` (see :func:`gan_helpers.attributes.near_duplicate_share`),
         ``attributes`` and ``attributes_real_floor`` (see
-        :func:`gan_helpers.attributes.attribute_report`; None for other data), the protocol, the run's step, and ``kid``/``fid`` as None with ``skipped`` saying why.
+        :func:`gan_helpers.attributes.attribute_report`; None for other data), the
+        protocol, the run's step, and ``kid``/``fid`` as None with ``skipped`` saying why.
     """
     from .training import load_run
 
@@ -77,9 +78,9 @@ def evaluate_run(run_dir, data: str | None = None, count: int | None = None, see
     if attributes:
         classifier = load_attribute_classifier()
         # Coverage compares each set's attribute histogram with the whole dataset's.
-        reference = classifier.predict(images)
-        attr = attribute_report(classifier, real_a, fake, reference_labels=reference)
-        attr_floor = attribute_report(classifier, real_a, real_b, reference_labels=reference)
+        reference, real_features = classifier.predict(images), classifier.features(real_a)
+        attr, attr_floor = (attribute_report(classifier, real_a, other, reference, real_features)
+                            for other in (fake, real_b))
     kid = fid = fid_floor = None
     skipped = ("KID/FID: skipped, no InceptionV3 weights given (offline the ImageNet weights "
                "cannot be downloaded; pass --inception-weights FILE, or 'imagenet' on Colab)")
