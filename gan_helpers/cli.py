@@ -130,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--epochs", type=_epochs_or_preset,
                          help="budget per run (default 4), or 'preset': each preset's own "
                               "epochs (the presets are sized to about the same compute)")
+    compare.add_argument("--budget", type=_positive_float, default=1.0,
+                         help="with --epochs preset: the fraction of each preset's epochs "
+                              "(e.g. 0.25 for a quarter of the compute; default 1)")
     compare.add_argument("--num-images", type=_positive_int, help="default: all")
     compare.add_argument("--count", type=_positive_int, help="images per SWD set (default 512)")
     compare.add_argument("--out", type=Path, default=Path("runs/compare"),
@@ -171,7 +174,7 @@ def _compare(args) -> int:
         make_config(preset)  # an unknown preset fails before any training starts
     results = compare_presets(presets, seeds, epochs=args.epochs, out_dir=args.out,
                               num_images=args.num_images, count=args.count,
-                              progress=not args.no_progress)
+                              progress=not args.no_progress, budget=args.budget)
     print_summary(results)
     print(f"curves: {args.out / 'swd.png'}; samples: {args.out / 'samples.png'}")
     return 0

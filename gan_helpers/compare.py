@@ -4,7 +4,9 @@
 trains one run per (preset, seed) under ``--out`` and scores each generator against the
 same real images after every epoch. ``--epochs preset`` gives every preset its own
 number of epochs instead: the built-in presets are sized to about the same compute
-(a narrower model gets more iterations), and each run's TFLOP are recorded. After its
+(a narrower model gets more iterations), and each run's TFLOP are recorded;
+``--budget 0.25`` then trains every preset for a quarter of its own epochs, the same
+smaller compute for all. After its
 last epoch every run on the built-in faces is also scored by the attribute network
 (coverage, precision, recall, near-duplicates; :mod:`gan_helpers.attributes`).
 
@@ -86,7 +88,7 @@ class Scorer:
 def compare_presets(presets=("mlwhiz", "dcgan", "cartoon"), seeds=(0, 1), epochs=None,
                     out_dir="runs/compare", data: str = CARTOON_FACES,
                     num_images: int | None = None, count: int | None = None,
-                    progress: bool = True, **overrides) -> dict:
+                    progress: bool = True, budget: float = 1.0, **overrides) -> dict:
     """Train every preset with every seed for ``epochs`` and score each after every epoch.
 
     Args:
@@ -94,6 +96,8 @@ def compare_presets(presets=("mlwhiz", "dcgan", "cartoon"), seeds=(0, 1), epochs
         epochs: the budget (default 4; 1 in quick mode), or ``"preset"``: each preset's own
             epochs (the built-in presets are sized to about the same compute). The presets
             must share image size, latent size and batch size.
+        budget: with ``epochs="preset"``, the fraction of each preset's epochs to train
+            (rounded, at least 1): ``0.25`` compares at a quarter of the full compute.
         data, num_images: the training data, shared by all runs.
         count: images per SWD set (default 512; 64 in quick mode).
         **overrides: settings applied to every preset (e.g. ``image_size=32``).
@@ -114,6 +118,11 @@ def compare_presets(presets=("mlwhiz", "dcgan", "cartoon"), seeds=(0, 1), epochs
     epochs = epochs or quick_value(4, 1)
     if epochs != "preset" and (not isinstance(epochs, (int, np.integer)) or epochs < 1):
         raise ValueError(f"epochs must be a positive integer or 'preset', got {epochs!r}")
+    if budget != 1.0 and epochs != "preset":
+        raise ValueError(f"budget={budget} scales the presets' own epochs: use it with "
+                         "epochs='preset'")
+    if not 0 < budget <= 1:
+        raise ValueError(f"budget must be in (0, 1], got {budget}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     count = count or quick_value(512, 64)
@@ -124,6 +133,7 @@ def compare_presets(presets=("mlwhiz", "dcgan", "cartoon"), seeds=(0, 1), epochs
     results = json.loads(results_path.read_text(encoding="utf-8")) if results_path.exists() else {}
     results.update({
         "protocol": {"data": str(data), "num_images": len(images), "epochs": epochs,
+                     **({"budget": budget} if budget != 1.0 else {}),
                      "overrides": overrides,
                      "images_per_set": len(scorer.real), **SWD_PROTOCOL},
         "swd_real_floor": scorer.floor,
@@ -134,7 +144,8 @@ def compare_presets(presets=("mlwhiz", "dcgan", "cartoon"), seeds=(0, 1), epochs
         for seed in seeds:
             name = f"{preset}-seed{seed}"
             run_dir = out_dir / name
-            run_epochs = quick_value(configs[preset].epochs, 1) if epochs == "preset" else epochs
+            run_epochs = (quick_value(max(1, round(configs[preset].epochs * budget)), 1)
+                          if epochs == "preset" else epochs)
             record = runs.get(name)
             if record and record.get("epochs_done", 0) >= run_epochs:
                 continue

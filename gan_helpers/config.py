@@ -77,7 +77,8 @@ class GANConfig:
         real_label_range: D's target for real images is drawn U(lo, hi) every batch.
         fake_label_range: D's target for fakes is drawn U(lo, hi) every batch.
         label_flip_prob: chance that a D target is swapped between real and fake.
-        instance_noise_std: std of Gaussian noise added to real images for D.
+        instance_noise_std: std of Gaussian noise added to every image D sees, real and
+            fake alike (instance noise).
         d_batch_norm: BatchNorm in D (off: a frozen BatchNorm misbehaves in Keras 3).
         d_dropout: dropout rate after each of D's convolutions.
         minibatch_std: group size of D's minibatch standard-deviation feature (0: off).

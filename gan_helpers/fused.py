@@ -63,7 +63,7 @@ class FusedStep:
         return {key: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None)
                 for key, value in per_replica.items()}
 
-    def _step(self, real, z_d, z_g, real_labels, fake_labels):
+    def _step(self, real, z_d, z_g, real_labels, fake_labels, *fake_noise):
         generator, discriminator = self.generator, self.discriminator
         d_optimizer, g_optimizer = discriminator.optimizer, self.gan.optimizer
         batch = tf.shape(real)[0]
@@ -73,6 +73,8 @@ class FusedStep:
         # [real; fake]. ``trainable`` is read here, at trace time, as Keras itself does.
         discriminator.trainable = True
         fakes = generator(z_d, training=True)
+        if fake_noise:  # instance noise: the real half had its share added before the graph
+            fakes = fakes + tf.cast(fake_noise[0], fakes.dtype)
         images = tf.concat([tf.cast(real, fakes.dtype), fakes], axis=0)
         with tf.GradientTape() as tape:
             scores = discriminator(images, training=True)
@@ -105,18 +107,27 @@ class FusedStep:
         }
 
     def draw_inputs(self, real_images, rng: np.random.Generator):
-        """The noise, labels and instance noise of one iteration, in the classic order."""
+        """The noise, labels and instance noise of one iteration, in the classic order.
+
+        Returns ``(real, z_d, z_g, labels, fake_noise)``: the real images with their
+        instance noise already added, and the fakes' share of it (None when off).
+        """
         real = np.asarray(real_images, np.float32)
         z_d, labels, noise = draw_discriminator_inputs(rng, real.shape, self.latent_dim, self.config)
+        fake_noise = None
         if noise is not None:  # added in float32 by TensorFlow, as the classic step does
-            real = (tf.constant(real) + tf.constant(noise, dtype=tf.float32)).numpy()
+            batch = real.shape[0]
+            real = (tf.constant(real) + tf.constant(noise[:batch], dtype=tf.float32)).numpy()
+            fake_noise = noise[batch:].astype(np.float32)
         z_g = sample_noise(rng, real.shape[0], self.latent_dim)  # as train_generator draws it
-        return real, z_d, z_g, labels
+        return real, z_d, z_g, labels, fake_noise
 
     def __call__(self, real_images, *, rng: np.random.Generator) -> dict[str, float]:
-        real, z_d, z_g, labels = self.draw_inputs(real_images, rng)
+        real, z_d, z_g, labels, fake_noise = self.draw_inputs(real_images, rng)
         batch = real.shape[0]
         inputs = (real, z_d, z_g, labels[:batch], labels[batch:])
+        if fake_noise is not None:
+            inputs += (fake_noise,)
         if self.strategy is None:
             logs = self._graph_step(*(tf.constant(x) for x in inputs))
         else:

@@ -198,15 +198,17 @@ def draw_discriminator_inputs(rng: np.random.Generator, image_shape: tuple, late
     """The random draws of D's half of an iteration, in their fixed order.
 
     Noise for the fakes, then the real and fake labels (and flips), then the instance
-    noise for the real images. Both the classic and the fused step draw through here,
-    so they consume the NumPy generator identically and a run can switch between them.
+    noise for every image D sees, real and fake. Both the classic and the fused step draw
+    through here, so they consume the NumPy generator identically and a run can switch
+    between them.
 
     Args:
         image_shape: (N, S, S, C) of the real batch.
 
     Returns:
         ``(z, labels, instance_noise)``: z float32 (N, latent_dim); labels float32
-        (2N, 1), real first; instance noise float64 ``image_shape`` or None when off.
+        (2N, 1), real first; instance noise float64 (2N, S, S, C), real first, or None
+        when off.
     """
     batch = int(image_shape[0])
     z = sample_noise(rng, batch, latent_dim)
@@ -214,7 +216,7 @@ def draw_discriminator_inputs(rng: np.random.Generator, image_shape: tuple, late
         rng, batch, config.real_label_range, config.fake_label_range, config.label_flip_prob)
     noise = None
     if config.instance_noise_std > 0:
-        noise = rng.normal(0.0, config.instance_noise_std, size=tuple(image_shape))
+        noise = rng.normal(0.0, config.instance_noise_std, size=(2 * batch, *image_shape[1:]))
     return z, np.concatenate([real_labels, fake_labels]), noise
 
 
@@ -240,9 +242,11 @@ def train_discriminator(generator, discriminator, real_images, *, rng: np.random
         rng, tuple(real_images.shape), int(generator.input_shape[-1]), config)
     # Fakes made in training mode, as the generator sees itself in its own step (trap 2).
     fake_images = generate_training_mode(generator, z)
-    if noise is not None:
-        real_images = real_images + tf.constant(noise, dtype=real_images.dtype)
     images = tf.concat([tf.convert_to_tensor(real_images, tf.float32), fake_images], axis=0)
+    if noise is not None:
+        # Instance noise on every image D sees, real and fake alike: on the real ones only,
+        # D could tell them apart by the grain instead of by the faces.
+        images = images + tf.constant(noise, dtype=images.dtype)
 
     discriminator.trainable = True  # trap 1: set before every step, not once at compile
     logs = discriminator.train_on_batch(images, labels, return_dict=True)

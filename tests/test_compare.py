@@ -49,6 +49,19 @@ def test_compare_can_give_each_preset_its_own_epochs(tmp_path):
     assert results["protocol"]["epochs"] == "preset"
     with pytest.raises(ValueError, match="positive integer or 'preset'"):
         compare_presets(["mlwhiz"], [0], epochs="all", out_dir=tmp_path, progress=False)
+    with pytest.raises(ValueError, match="use it with epochs='preset'"):
+        compare_presets(["mlwhiz"], [0], epochs=2, budget=0.5, out_dir=tmp_path, progress=False)
+    with pytest.raises(ValueError, match=r"budget must be in \(0, 1\]"):
+        compare_presets(["mlwhiz"], [0], epochs="preset", budget=2, out_dir=tmp_path,
+                        progress=False)
+
+
+def test_compare_budget_scales_each_presets_epochs(tmp_path):
+    # A quarter of the compute: cartoon's 46 epochs become 12 and mlwhiz's 12 become 3.
+    results = compare_presets(["mlwhiz"], [0], epochs="preset", budget=0.25, out_dir=tmp_path,
+                              num_images=32, count=16, progress=False, **TINY)
+    assert results["runs"]["mlwhiz-seed0"]["epochs_done"] == (1 if QUICK else 3)
+    assert results["protocol"]["budget"] == 0.25
 
 
 def test_presets_of_different_shapes_cannot_be_compared(tmp_path):

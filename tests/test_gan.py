@@ -108,14 +108,32 @@ def test_label_flips_swap_about_the_requested_share():
     assert np.array_equal(real < 0.5, fake > 0.5)
 
 
-def test_instance_noise_changes_what_d_sees():
-    losses = []
+def test_instance_noise_reaches_real_and_fake_images_alike():
+    # On the real images only, D could tell them from fakes by the grain: both halves of
+    # D's batch must carry the noise.
+    seen = []
     for std in (0.0, 0.5):
         generator, discriminator, gan = _models(seed=4)
-        logs = gh.train_discriminator(generator, discriminator, _real(8), rng=np.random.default_rng(0),
-                                      config=GANConfig(image_size=32, instance_noise_std=std))
-        losses.append(logs["d_loss_real"])
-    assert losses[0] != losses[1]
+        train_on_batch = discriminator.train_on_batch
+
+        def spy(images, labels, **kwargs):
+            seen.append(np.asarray(images))
+            return train_on_batch(images, labels, **kwargs)
+
+        discriminator.train_on_batch = spy
+        gh.train_discriminator(generator, discriminator, _real(8), rng=np.random.default_rng(0),
+                               config=GANConfig(image_size=32, instance_noise_std=std))
+    added = seen[1] - seen[0]
+    assert 0.45 < added[:8].std() < 0.55  # the real half
+    assert 0.45 < added[8:].std() < 0.55  # the fake half
+
+
+def test_instance_noise_is_drawn_for_the_whole_batch_of_d():
+    config = GANConfig(image_size=32, instance_noise_std=0.2)
+    _, labels, noise = gh.gan.draw_discriminator_inputs(np.random.default_rng(0), (8, 32, 32, 3),
+                                                        16, config)
+    assert noise.shape == (16, 32, 32, 3) == (len(labels), 32, 32, 3)
+    assert 0.18 < noise[:8].std() < 0.22 and 0.18 < noise[8:].std() < 0.22
 
 
 def test_fakes_for_d_use_batch_statistics():
