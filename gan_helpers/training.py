@@ -162,7 +162,7 @@ def _check_resumable(saved: dict, explicit: dict) -> GANConfig:
 
 def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GANConfig | None = None,
           image_size: int | None = None, epochs: int | None = None, batch_size: int | None = None,
-          run_dir=None, resume: bool = False, seed: int = 0, num_images: int | None = None,
+          run_dir=None, resume: bool | str = False, seed: int = 0, num_images: int | None = None,
           checkpoint_minutes: float | None = None, progress: bool = True,
           images: np.ndarray | None = None, step: str = "fused", on_epoch_end=None,
           monitor: TrainingMonitor | None = None, distribute=None, repeat: int = 1,
@@ -183,7 +183,10 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
         image_size, epochs, batch_size, **overrides: override the preset's values.
             ``epochs`` is the run's total, also when resuming.
         run_dir: the run folder (default: a new folder under ``runs/``).
-        resume: continue from the run folder's last checkpoint.
+        resume: continue from the run folder's last checkpoint. ``"auto"``: continue it
+            if ``run_dir`` has one, else start a new run there (what a notebook cell
+            wants: running it again after a disconnect picks the run up, never deletes
+            it).
         seed: seeds the weights, fixed noise, data order, labels and noise.
         num_images: images of the dataset to use (default: all, 10,000 built-in faces).
         repeat: show every image this many times per epoch (for small datasets such as
@@ -215,6 +218,12 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
     if explicit.get("precision") == "auto":
         explicit["precision"] = resolve_precision("auto")
     run_dir = Path(run_dir) if run_dir is not None else None
+    if resume == "auto":
+        if run_dir is None:
+            raise ValueError("resume='auto' needs run_dir: the folder to continue or start")
+        resume = ckpt.latest_checkpoint(run_dir / "checkpoints") is not None
+    elif resume not in (True, False):
+        raise ValueError(f"resume must be True, False or 'auto', got {resume!r}")
     if resume:
         if run_dir is None:
             raise ValueError("resume needs run_dir: the folder of the run to continue")
@@ -283,6 +292,7 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
                 run.ema.restore(arrays)
             run.history = saved_state["history"]
             run.epoch, run.step = saved_state["epoch"], saved_state["step"]
+            config.epochs = max(config.epochs, run.epoch)  # fewer than done: train none, keep all
             step_in_epoch, elapsed = saved_state["step_in_epoch"], saved_state["seconds"]
             rng.bit_generator.state = saved_state["rng"]
         ckpt.check_writable(run_dir, needed_bytes=(ckpt.KEEP + 1) * ckpt.checkpoint_bytes(

@@ -44,6 +44,20 @@ def test_resume_continues_steps_history_and_fixed_noise(faces32, tmp_path):
     assert sorted(p.name for p in (run_dir / "progress").glob("*.png"))[-1] == "epoch_0003.png"
 
 
+def test_resume_auto_starts_a_run_then_continues_it_and_never_discards_it(faces32, tmp_path):
+    # A notebook cell run again after a disconnect: the same call picks the run up.
+    run_dir = tmp_path / "run"
+    first = _train(faces32, run_dir, epochs=1, resume="auto")
+    assert first.epoch == 1
+    more = _train(faces32, run_dir, epochs=2, resume="auto")
+    assert more.step == 8 and more.history[:4] == first.history
+    again = _train(faces32, run_dir, epochs=1, resume="auto")  # "Run all" once more
+    assert again.step == 8 and again.history == more.history
+    assert again.config.epochs == 2  # the run still records its 2 epochs
+    with pytest.raises(ValueError, match="True, False or 'auto'"):
+        _train(faces32, run_dir, resume="yes")
+
+
 def _without_time(history):
     return [{k: v for k, v in row.items() if k != "seconds"} for row in history]
 
