@@ -1,10 +1,19 @@
 """Import TensorFlow and Keras once, without the C++ start-up chatter on stderr.
 
 TensorFlow prints oneDNN, CUDA and CPU-feature lines from C++ when it is imported and
-when its runtime first starts; ``TF_CPP_MIN_LOG_LEVEL`` does not silence all of them.
+when it first looks for devices; ``TF_CPP_MIN_LOG_LEVEL`` does not silence all of them.
 They land in notebooks as red stderr output. Here the process's stderr (file
-descriptor 2) is captured while TensorFlow starts, and any line that is not one of
-the known start-up messages is written back, so real errors still show.
+descriptor 2) is captured while TensorFlow is imported and lists its devices, and any
+line that is not one of the known start-up messages is written back, so real errors
+still show. The known ones are kept: :func:`startup_messages` returns them, and
+:func:`gan_helpers.describe_hardware` shows the CUDA ones when no GPU was found (they
+say why).
+
+What importing does to the process, and nothing more: it imports TensorFlow and Keras,
+lists the physical devices (which does not start the runtime: ``tf.config`` device,
+memory-growth and threading settings still work afterwards), and adds a filter to
+TensorFlow's Python logger that drops "triggered tf.function retracing" warnings.
+It sets no environment variable.
 """
 from __future__ import annotations
 
@@ -22,9 +31,15 @@ _NOISE = re.compile(
 )
 
 
+# Grappler's remapper logs an ERROR when it cannot fuse a pattern in the fused step's
+# graph the first time it runs; the graph still runs, unfused (measured harmless).
+_GRAPH_NOISE = re.compile(r"^E\d{4} \S+\s+\d+ meta_optimizer\.cc:\d+\] remapper failed")
+
+
 @contextlib.contextmanager
-def _captured_stderr_fd():
-    """Send fd 2 to a temporary file for the duration; yield a callable reading it."""
+def quiet_stderr(known: list | None = None, noise: re.Pattern = _NOISE):
+    """Send fd 2 to a temporary file for the duration; afterwards drop the lines matching
+    ``noise`` (appended to ``known`` if given) and write every other line back to stderr."""
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile(mode="w+b") as tmp:
@@ -37,7 +52,10 @@ def _captured_stderr_fd():
             os.close(saved)
             tmp.seek(0)
             for line in tmp.read().decode("utf-8", "replace").splitlines():
-                if line.strip() and not _NOISE.search(line):
+                if noise.search(line):
+                    if known is not None:
+                        known.append(line)
+                elif line.strip():
                     print(line, file=sys.stderr)
 
 
@@ -50,17 +68,22 @@ def _expected_retracing(record) -> bool:
     return "triggered tf.function retracing" not in record.getMessage()
 
 
+_STARTUP_MESSAGES: list[str] = []
+
+
+def startup_messages() -> list[str]:
+    """The start-up lines TensorFlow printed while :mod:`gan_helpers` imported it."""
+    return list(_STARTUP_MESSAGES)
+
+
 def _import():
-    # Level 3 also hides grappler "remapper failed" ERROR lines, which are harmless;
-    # real failures still raise Python exceptions.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if "tensorflow" not in sys.modules:
-        with _captured_stderr_fd():
+        with quiet_stderr(_STARTUP_MESSAGES):
             import tensorflow as tf_module
 
-            # The runtime's first start prints more (cuInit); trigger it while captured.
+            # Looking for devices prints more (cuInit on a machine without a GPU); do it
+            # while captured. It does not start the runtime.
             tf_module.config.list_physical_devices()
-            tf_module.constant(0.0) + 1.0
     import keras as keras_module
     import tensorflow as tf_module
 

@@ -132,12 +132,49 @@ class RunInUse(RuntimeError):
     """Another process is training in this run folder."""
 
 
+# How RunLock takes the OS lock: "fcntl" (Linux, macOS) or "msvcrt" (Windows).
+_LOCKING = "msvcrt" if os.name == "nt" else "fcntl"
+# Windows locks byte ranges and forbids other processes to read them, so the lock sits
+# on one byte far past the process id that the file holds for the error message.
+_MSVCRT_LOCK_OFFSET = 1 << 20
+
+
+def _try_lock(handle) -> bool:
+    """Take the exclusive OS lock on ``handle`` without waiting; False if another holds it."""
+    if _LOCKING == "msvcrt":
+        import msvcrt
+
+        handle.seek(_MSVCRT_LOCK_OFFSET)
+        try:
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _unlock(handle) -> None:
+    if _LOCKING == "msvcrt":
+        import msvcrt
+
+        handle.seek(_MSVCRT_LOCK_OFFSET)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+    # flock: closing the file drops the lock
+
+
 class RunLock:
     """An exclusive lock on a run folder, so two processes never train into it at once.
 
-    It is an OS file lock (``flock``) on ``run_dir/.lock``: the operating system drops it
-    when the process ends, even after ``kill -9``, so a crash never leaves a stale lock.
-    The file holds the owner's process id, for the error message.
+    It is an OS file lock on ``run_dir/.lock`` (``flock`` on Linux and macOS, ``msvcrt``
+    byte locking on Windows): the operating system drops it when the process ends, even
+    after ``kill -9``, so a crash never leaves a stale lock. The file holds the owner's
+    process id, for the error message.
     """
 
     def __init__(self, run_dir):
@@ -145,18 +182,14 @@ class RunLock:
         self._handle = None
 
     def acquire(self) -> RunLock:
-        import fcntl
-
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _try_lock(handle):
             handle.seek(0)
             owner = handle.read().strip() or "unknown"
             handle.close()
             raise RunInUse(f"{self.path.parent} is in use by another training process "
-                           f"(pid {owner}); wait for it to finish or choose another run folder") from None
+                           f"(pid {owner}); wait for it to finish or choose another run folder")
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))
@@ -166,7 +199,8 @@ class RunLock:
 
     def release(self) -> None:
         if self._handle is not None:
-            self._handle.close()  # closing drops the flock
+            _unlock(self._handle)
+            self._handle.close()
             self._handle = None
 
     def __enter__(self):

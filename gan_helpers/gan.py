@@ -1,16 +1,23 @@
 """The combined GAN with a frozen discriminator, noisy labels, and one training iteration.
 
-Keras 3 changed three things that the classic ``train_on_batch`` recipe relied on; each
-was measured to break training (TF 2.21, Keras 3.15):
+Three traps wait for the classic ``train_on_batch`` recipe under Keras 3; each was
+measured to break training (TF 2.21, Keras 3.15). Only the first is new in Keras 3:
 
-1. ``trainable`` is read when a model's train function is first traced, not at
-   ``compile()``. :func:`train_step` therefore sets ``discriminator.trainable`` right
-   before each of the two steps, every iteration, so whichever step is traced first
-   (or retraced after a batch-size change) sees the right variables.
-2. The fakes for the discriminator's step come from the generator in training mode
-   (batch statistics), as in the generator's own step, not from ``predict()``.
-3. A frozen ``BatchNormalization`` runs on its moving statistics, so the default
+1. (New in Keras 3.) ``trainable`` is read when a model's train function is first
+   traced, not at ``compile()`` as in tf.keras 2. :func:`train_step` therefore sets
+   ``discriminator.trainable`` right before each of the two steps, every iteration, so
+   whichever step is traced first (or retraced after a batch-size change) sees the
+   right variables.
+2. (Always so in Keras.) ``predict()`` and ``training=False`` use BatchNorm's moving
+   averages, so fakes drawn that way are not the images G makes in its own step. The
+   fakes for the discriminator's step come from the generator in training mode.
+3. (tf.keras since TF 2.0.) A frozen ``BatchNormalization`` runs on its moving
+   statistics, so a D with BatchNorm changes between its own step and G's. The default
    discriminator has no BatchNorm (see :func:`gan_helpers.build_discriminator`).
+
+Before Keras 3.15, ``train_on_batch`` returned the metrics averaged since the last reset,
+not the batch's own; :func:`batch_logs` resets them first, so the logs are per batch on
+every supported Keras.
 """
 from __future__ import annotations
 
@@ -34,6 +41,17 @@ def generate_training_mode(generator, z):
         call = tf.function(lambda noise: generator(noise, training=True))
         _TRAIN_MODE_CALLS[generator] = call
     return call(z)
+
+
+def batch_logs(model, x, y) -> dict[str, float]:
+    """``model.train_on_batch(x, y)``'s logs for this batch alone, on every Keras 3.
+
+    Before Keras 3.15 ``train_on_batch`` returns the metrics (the loss included) averaged
+    over every batch since the last reset; resetting them first gives the batch's own.
+    """
+    model.reset_metrics()
+    logs = model.train_on_batch(x, y, return_dict=True)
+    return {key: float(value) for key, value in logs.items()}
 
 
 def mean_score(y_true, y_pred):
@@ -249,13 +267,13 @@ def train_discriminator(generator, discriminator, real_images, *, rng: np.random
         images = images + tf.constant(noise, dtype=images.dtype)
 
     discriminator.trainable = True  # trap 1: set before every step, not once at compile
-    logs = discriminator.train_on_batch(images, labels, return_dict=True)
+    logs = batch_logs(discriminator, images, labels)
     return {
-        "d_loss": float(logs["loss"]),
-        "d_loss_real": float(logs["d_loss_real"]),
-        "d_loss_fake": float(logs["d_loss_fake"]),
-        "d_real": float(logs["d_real"]),
-        "d_fake": float(logs["d_fake"]),
+        "d_loss": logs["loss"],
+        "d_loss_real": logs["d_loss_real"],
+        "d_loss_fake": logs["d_loss_fake"],
+        "d_real": logs["d_real"],
+        "d_fake": logs["d_fake"],
     }
 
 
@@ -271,8 +289,8 @@ def train_generator(generator, discriminator, gan, batch_size: int, *,
     latent_dim = int(generator.input_shape[-1])
     discriminator.trainable = False  # trap 1 again: frozen right before G's step
     z = sample_noise(rng, batch_size, latent_dim)
-    logs = gan.train_on_batch(z, np.ones((batch_size, 1), np.float32), return_dict=True)
-    return {"g_loss": float(logs["loss"]), "g_d_fake": float(logs["mean_score"])}
+    logs = batch_logs(gan, z, np.ones((batch_size, 1), np.float32))
+    return {"g_loss": logs["loss"], "g_d_fake": logs["mean_score"]}
 
 
 def train_step(generator, discriminator, gan, real_images, *, rng: np.random.Generator,

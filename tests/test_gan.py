@@ -185,3 +185,17 @@ def test_semantics_hold_with_diffaugment_and_minibatch_std():
     rng = np.random.default_rng(3)
     for _ in range(2):
         _check_one_iteration(generator, discriminator, gan, 8, rng)
+
+
+def test_batch_logs_are_the_batchs_own_not_a_running_mean():
+    # Before Keras 3.15 train_on_batch averaged the metrics since the last reset.
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="binary_crossentropy")  # lr 0: fixed
+    rng = np.random.default_rng(0)
+    x_a, x_b = rng.normal(0, 1, (16, 4)) + 3, rng.normal(0, 1, (16, 4)) - 3
+    y = np.ones((16, 1), np.float32)
+    loss_a = gh.gan.batch_logs(model, x_a, y)["loss"]
+    loss_b = gh.gan.batch_logs(model, x_b, y)["loss"]
+    own_b = float(model.evaluate(x_b, y, verbose=0))
+    assert abs(loss_b - own_b) < 1e-4 * max(1.0, own_b)
+    assert abs((loss_a + loss_b) / 2 - loss_b) > 0.05  # a running mean would be far off

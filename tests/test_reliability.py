@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -118,6 +119,40 @@ def test_a_failed_start_leaves_no_empty_run_folder_and_no_lock(faces32, tmp_path
         with pytest.raises(checkpoint.RunInUse):
             checkpoint.RunLock(tmp_path / "other").acquire()
     checkpoint.RunLock(tmp_path / "other").acquire().release()  # released on exit
+
+
+class _FakeMsvcrt:
+    """Windows' msvcrt.locking, in one process: exclusive byte ranges of a file."""
+    LK_UNLCK, LK_NBLCK = 0, 2
+
+    def __init__(self):
+        self.held = {}
+
+    def locking(self, fd, mode, nbytes):
+        key = (os.path.realpath(f"/proc/self/fd/{fd}"), os.lseek(fd, 0, os.SEEK_CUR), nbytes)
+        if mode == self.LK_NBLCK:
+            if key in self.held:
+                raise OSError(36, "Resource deadlock avoided")  # what Windows raises
+            self.held[key] = fd
+        else:
+            del self.held[key]  # unlocking a range that is not locked fails on Windows too
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="the fake needs /proc/self/fd")
+def test_the_windows_lock_path_refuses_a_second_holder_and_releases(tmp_path, monkeypatch):
+    # Nothing here runs Windows: the msvcrt branch runs against a fake with its semantics.
+    fake = _FakeMsvcrt()
+    monkeypatch.setitem(sys.modules, "msvcrt", fake)
+    monkeypatch.setattr(checkpoint, "_LOCKING", "msvcrt")
+    first = checkpoint.RunLock(tmp_path / "run").acquire()
+    [(path, offset, size)] = fake.held
+    assert offset == checkpoint._MSVCRT_LOCK_OFFSET and size == 1  # far past the pid
+    assert (tmp_path / "run" / ".lock").read_text() == str(os.getpid())
+    with pytest.raises(checkpoint.RunInUse, match=f"pid {os.getpid()}"):
+        checkpoint.RunLock(tmp_path / "run").acquire()
+    first.release()
+    assert not fake.held
+    checkpoint.RunLock(tmp_path / "run").acquire().release()
 
 
 def test_unwritable_or_full_run_folder_fails_before_training(faces32, tmp_path, monkeypatch, capsys):
