@@ -14,6 +14,7 @@ from .gan import (build_gan, compile_discriminator, count_changed_weights,
 from .hardware import describe_hardware, hardware_summary
 from .metrics import diversity_ratio, mean_pairwise_distance
 from .models import build_discriminator, build_generator
+from .runs import find_preset, find_run
 from .training import Run, TrainingDiverged, load_run, read_history, train
 from .viz import (make_image_grid, plot_image_grid, plot_losses, plot_scores, save_image_grid,
                   save_model_diagram, save_progress_gif)

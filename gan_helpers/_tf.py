@@ -23,17 +23,20 @@ import re
 import sys
 import tempfile
 
+# TensorFlow's C++ log prefix: "I0000 00:00:1795.23  219 " (absl, TF >= 2.20) or
+# "2026-11-25 20:59:48.58: I tensorflow/core/util/" (older TensorFlow).
+_LOG_PREFIX = r"(?:[IWE]\d{4} \S+\s+\d+ |\d{4}-\d\d-\d\d [\d:.]+: [IWE] )(?:\S*/)?"
 _NOISE = re.compile(
-    r"^(WARNING: All log messages before absl::InitializeLog|[IWE]\d{4} \S+\s+\d+ "
-    r"(port|cudart_stub|cpu_feature_guard|cuda_platform|cuda_executor|cuda_dnn|cuda_fft|"
-    r"cuda_blas|gpu_device|computation_placer)\.cc|To enable the following instructions|"
+    rf"^(WARNING: All log messages before absl::InitializeLog|{_LOG_PREFIX}"
+    r"(port|cudart_stub|cpu_feature_guard|cuda_platform|cuda_executor|cuda_driver|cuda_dnn|"
+    r"cuda_fft|cuda_blas|gpu_device|computation_placer)\.cc|To enable the following instructions|"
     r"Unable to register cu)"
 )
 
 
 # Grappler's remapper logs an ERROR when it cannot fuse a pattern in the fused step's
 # graph the first time it runs; the graph still runs, unfused (measured harmless).
-_GRAPH_NOISE = re.compile(r"^E\d{4} \S+\s+\d+ meta_optimizer\.cc:\d+\] remapper failed")
+_GRAPH_NOISE = re.compile(rf"^{_LOG_PREFIX}meta_optimizer\.cc:\d+\] remapper failed")
 
 
 @contextlib.contextmanager

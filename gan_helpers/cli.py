@@ -47,6 +47,76 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _label_range(text: str) -> tuple[float, float]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) not in (1, 2):
+        raise argparse.ArgumentTypeError(f"expected LO,HI or one value, got {text!r}")
+    return (values[0], values[-1])
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or a positive integer, got {text!r}")
+    return value
+
+
+def config_flag(field: str) -> str:
+    """The flag of a :class:`GANConfig` field: ``lr_d`` is ``--lr-d``."""
+    return "--" + field.replace("_", "-")
+
+
+def _add_config_flags(parser) -> None:
+    """One flag per :class:`GANConfig` field, grouped, with the field's own description.
+
+    Every default is None: the preset's value (or, on ``--resume``, the run's) is kept
+    unless a flag is given.
+    """
+    import dataclasses
+
+    from .config import (CONFIG_GROUPS, PRECISIONS, SUPPORTED_IMAGE_SIZES, GANConfig,
+                         config_field_help)
+
+    helps = config_field_help()
+    types = {f.name: str(f.type) for f in dataclasses.fields(GANConfig)}
+    for title, fields in CONFIG_GROUPS.items():
+        group = parser.add_argument_group(title)
+        for name in fields:
+            text = (helps[name].replace('``"', '"').replace('"``', '"').replace("``", "'")
+                    .replace("%", "%%"))
+            kind = types[name]
+            options: dict = {"dest": name, "default": None, "help": text}
+            if name == "image_size":
+                options.update(type=int, choices=SUPPORTED_IMAGE_SIZES)
+            elif name == "precision":
+                options.update(choices=PRECISIONS)
+            elif kind == "bool":
+                options.update(action=argparse.BooleanOptionalAction)
+            elif kind == "int":
+                options.update(type=_non_negative_int if name == "minibatch_std" else _positive_int)
+            elif kind == "float":
+                options.update(type=float)
+            elif kind.startswith("tuple"):
+                options.update(type=_label_range, metavar="LO,HI")
+            group.add_argument(config_flag(name), **options)
+
+
+def config_overrides(args) -> dict:
+    """The :class:`GANConfig` values given on the command line (the others are None)."""
+    import dataclasses
+
+    from .config import GANConfig
+
+    return {f.name: getattr(args, f.name) for f in dataclasses.fields(GANConfig)
+            if getattr(args, f.name, None) is not None}
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .config import DEFAULT_PRESET, PRECISIONS, PRESETS, SUPPORTED_IMAGE_SIZES
 
@@ -55,33 +125,26 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
 
     train = sub.add_parser("train", help="train a GAN (or --resume one)")
-    train.add_argument("--data", default="cartoon-faces",
+    train.add_argument("--data",
                        help="'cartoon-faces' (built in), 'noto-emoji' (needs Debian's "
-                            "fonts-noto-color-emoji), a folder of images or a zip of them")
-    train.add_argument("--preset", default=DEFAULT_PRESET, choices=sorted(PRESETS),
-                       help=f"recipe (default: {DEFAULT_PRESET})")
-    train.add_argument("--image-size", type=int, choices=SUPPORTED_IMAGE_SIZES,
-                       help="side in pixels (default: the preset's)")
-    train.add_argument("--epochs", type=_positive_int,
-                       help="total epochs of the run, also when resuming (default: the preset's)")
-    train.add_argument("--batch-size", type=_positive_int, help="default: the preset's")
+                            "fonts-noto-color-emoji), a folder of images or a zip of them "
+                            "(default: cartoon-faces)")
+    train.add_argument("--preset", choices=sorted(PRESETS),
+                       help=f"recipe (default: {DEFAULT_PRESET}); the flags below override "
+                            "its values")
     train.add_argument("--num-images", type=_positive_int,
                        help="use only this many images (default: all; 10,000 built-in faces)")
-    train.add_argument("--repeat", type=_positive_int, default=1,
-                       help="show each image this many times per epoch (small datasets)")
+    train.add_argument("--repeat", type=_positive_int,
+                       help="show each image this many times per epoch (small datasets; default 1)")
     train.add_argument("--run-dir", type=Path, help="run folder (default: a new one under runs/)")
-    train.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--resume", action="store_true",
+                       help="continue the run in --run-dir: its data, seed and settings are "
+                            "kept; the flags below marked 'may change' change them")
+    train.add_argument("--seed", type=int, help="seeds weights, noise and data order (default 0)")
     train.add_argument("--checkpoint-minutes", type=_positive_float,
                        help="also checkpoint inside an epoch this often")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
-    train.add_argument("--spectral-norm", action="store_true", default=None,
-                       help="spectral normalisation in D (Miyato et al. 2018)")
-    train.add_argument("--ema", type=float,
-                       help="sample from an average of G's weights with this decay, e.g. 0.999")
-    train.add_argument("--precision", choices=PRECISIONS,
-                       help="float32 (default), mixed_bfloat16, mixed_float16, or auto: the "
-                            "fastest safe one here (bf16 on CPUs that have it, fp16 on GPUs)")
+    _add_config_flags(train)
     train.add_argument("--distribute", choices=("none", "mirrored", "tpu"), default="none",
                        help="mirrored: split each batch over all local GPUs; tpu: a Colab TPU")
     train.add_argument("--step", choices=("fused", "classic"), default="fused",
@@ -208,23 +271,36 @@ def _bench(args) -> int:
 
 
 def _train(args) -> int:
+    import json
+
+    from .config import DEFAULT_PRESET
     from .training import train
 
-    if args.resume and args.run_dir is None:
-        raise ValueError("--resume needs --run-dir: the folder of the run to continue")
-    if args.resume:  # keep the run's data and preset settings; only what was given changes
-        explicit = {"image_size": args.image_size, "epochs": args.epochs,
-                    "batch_size": args.batch_size, "precision": args.precision}
-        train(run_dir=args.run_dir, resume=True, progress=not args.no_progress,
-              checkpoint_minutes=args.checkpoint_minutes, step=args.step,
-              distribute=args.distribute, **explicit)
+    overrides = config_overrides(args)
+    run_options = dict(progress=not args.no_progress, checkpoint_minutes=args.checkpoint_minutes,
+                       step=args.step, distribute=args.distribute)
+    if args.resume:  # the run's data and settings are kept; only what was given changes
+        if args.run_dir is None:
+            raise ValueError("--resume needs --run-dir: the folder of the run to continue")
+        meta_path = args.run_dir / "config.json"
+        if meta_path.exists():
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            given = {"--data": (args.data, meta.get("data")), "--seed": (args.seed, meta.get("seed")),
+                     "--num-images": (args.num_images, meta.get("num_images")),
+                     "--repeat": (args.repeat, meta.get("repeat", 1))}
+            for flag, (value, saved) in given.items():
+                if value is not None and str(value) != str(saved):
+                    raise ValueError(f"cannot resume with {flag} {value}: the run in "
+                                     f"{args.run_dir} was made with {saved}; start a new run "
+                                     f"folder to change it")
+            if args.preset is not None:
+                raise ValueError("cannot resume with --preset: the run keeps its settings; "
+                                 "change single values with their flags (e.g. --lr-d)")
+        train(run_dir=args.run_dir, resume=True, **run_options, **overrides)
         return 0
-    train(data=args.data, preset=args.preset, image_size=args.image_size, epochs=args.epochs,
-          batch_size=args.batch_size, run_dir=args.run_dir, seed=args.seed,
-          num_images=args.num_images, checkpoint_minutes=args.checkpoint_minutes,
-          progress=not args.no_progress, step=args.step, precision=args.precision,
-          distribute=args.distribute, repeat=args.repeat, ema=args.ema,
-          d_spectral_norm=args.spectral_norm)
+    train(data=args.data or "cartoon-faces", preset=args.preset or DEFAULT_PRESET,
+          run_dir=args.run_dir, seed=args.seed if args.seed is not None else 0,
+          num_images=args.num_images, repeat=args.repeat or 1, **run_options, **overrides)
     return 0
 
 

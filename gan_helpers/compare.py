@@ -251,26 +251,60 @@ def print_summary(results: dict) -> None:
           + "   (the floor)")
 
 
-def plot_swd_curves(results: dict, ax=None):
-    """SWD mean against iterations, one colour per preset, one line per seed."""
-    import matplotlib.pyplot as plt
+SEED_STYLES = ("-", "--", ":", "-.")
+"""Line style of the 1st, 2nd, 3rd … seed of every preset in :func:`plot_swd_curves`."""
 
+
+def _compute_axis(records) -> bool:
+    """True when every run recorded its TFLOP, so the curves can be drawn against compute."""
+    return bool(records) and all(r.get("tflop") and r["curve"][-1]["step"] for r in records)
+
+
+def plot_swd_curves(results: dict, ax=None, x: str = "auto"):
+    """SWD mean after every epoch: one colour per preset, one line style per seed.
+
+    Args:
+        results: the content of ``results.json`` (see :func:`compare_presets`).
+        ax: the axes to draw on (default: a new figure).
+        x: ``"tflop"`` (compute spent so far: presets of different widths line up),
+            ``"step"`` (iterations), or ``"auto"``: TFLOP when every run recorded it.
+
+    Returns:
+        The axes. The legend names every preset (its colour) and every seed (its line
+        style: solid for the first seed, dashed for the second, …) and the real-vs-real floor.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    if x not in ("auto", "tflop", "step"):
+        raise ValueError(f"x must be 'auto', 'tflop' or 'step', got {x!r}")
+    records = [r for r in results["runs"].values() if r["curve"]]
+    if x == "auto":
+        x = "tflop" if _compute_axis(records) else "step"
+    elif x == "tflop" and not _compute_axis(records):
+        raise ValueError("x='tflop' needs every run's 'tflop' (results of an older compare): "
+                         "use x='step'")
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
-    colours = {}
-    for record in results["runs"].values():
-        if not record["curve"]:
-            continue
-        colour = colours.setdefault(record["preset"], f"C{len(colours)}")
-        steps = [point["step"] for point in record["curve"]]
-        ax.plot(steps, [point["swd_mean"] for point in record["curve"]], "o-", color=colour,
-                alpha=0.8, label=record["preset"] if record["seed"] == min(
-                    r["seed"] for r in results["runs"].values() if r["preset"] == record["preset"])
-                else None)
-    ax.axhline(results["swd_real_floor"]["swd_mean"], color="grey", ls="--", label="real vs real")
-    ax.set(xlabel="iteration", ylabel="SWD mean (x1e3, lower is better)",
-           title="Same data, budget and seeds: SWD after every epoch")
-    ax.legend()
+    presets = list(dict.fromkeys(r["preset"] for r in records))
+    seeds = sorted({r["seed"] for r in records})
+    colour = {preset: f"C{i}" for i, preset in enumerate(presets)}
+    style = {seed: SEED_STYLES[i % len(SEED_STYLES)] for i, seed in enumerate(seeds)}
+    for record in records:
+        where = np.array([point["step"] for point in record["curve"]], dtype=np.float64)
+        if x == "tflop":  # the run's TFLOP grew in proportion to its iterations
+            where *= record["tflop"] / record["curve"][-1]["step"]
+        ax.plot(where, [point["swd_mean"] for point in record["curve"]], marker="o", ms=4,
+                ls=style[record["seed"]], color=colour[record["preset"]], alpha=0.85)
+    floor = results["swd_real_floor"]["swd_mean"]
+    ax.axhline(floor, color="grey", ls=(0, (1, 3)), lw=1)
+    handles = [Line2D([], [], color=colour[p], marker="o", ms=4, label=p) for p in presets]
+    handles += [Line2D([], [], color="black", ls=style[s], label=f"seed {s}") for s in seeds]
+    handles.append(Line2D([], [], color="grey", ls=(0, (1, 3)), lw=1, label="real vs real"))
+    ax.set(xlabel="TFLOP of training so far" if x == "tflop" else "iteration",
+           ylabel="SWD mean (x1e3, lower is better)",
+           title="Same data and seeds: SWD after every epoch")
+    ax.legend(handles=handles, fontsize=8, ncol=2 if len(handles) > 6 else 1)
     return ax
 
 

@@ -79,7 +79,8 @@ class GANConfig:
         label_flip_prob: chance that a D target is swapped between real and fake.
         instance_noise_std: std of Gaussian noise added to every image D sees, real and
             fake alike (instance noise).
-        d_batch_norm: BatchNorm in D (off: a frozen BatchNorm misbehaves in Keras 3).
+        d_batch_norm: BatchNorm in D (off: frozen in G's step, BatchNorm would run on its
+            moving statistics there, unlike in D's own step).
         d_dropout: dropout rate after each of D's convolutions.
         minibatch_std: group size of D's minibatch standard-deviation feature (0: off).
         d_augment: DiffAugment policy for everything D sees in training, e.g.
@@ -169,6 +170,37 @@ class GANConfig:
         return cls(**values)
 
 
+def config_field_help() -> dict[str, str]:
+    """Each :class:`GANConfig` field's description, read from the class docstring (one
+    source for the docs, ``train --help`` and the notebooks)."""
+    doc = GANConfig.__doc__.split("Attributes:", 1)[1]
+    helps: dict[str, str] = {}
+    names: list[str] = []
+    for line in doc.splitlines():
+        head, sep, text = line.strip().partition(": ")
+        if sep and line.startswith(" " * 8) and not line.startswith(" " * 9) and all(
+                name.strip().isidentifier() for name in head.split(",")):
+            names = [name.strip() for name in head.split(",")]
+            for name in names:
+                helps[name] = text.strip()
+        elif line.strip() and names:
+            for name in names:
+                helps[name] += " " + line.strip()
+    return helps
+
+
+# How ``train --help`` groups the fields (every field is in exactly one group).
+CONFIG_GROUPS: dict[str, tuple[str, ...]] = {
+    "fixed for a run (a different value is refused on --resume)": (
+        "image_size", "latent_dim", "filters", "d_batch_norm", "minibatch_std", "d_augment",
+        "d_spectral_norm", "precision", "batch_size"),
+    "optimisers (may change on --resume)": ("lr_d", "lr_g", "beta_1", "epochs"),
+    "labels and noise (may change on --resume)": ("real_label_range", "fake_label_range", "label_flip_prob",
+                         "instance_noise_std", "flip_images"),
+    "regularisers and sampling (may change on --resume)": ("d_dropout", "ema"),
+}
+
+
 PRESETS: dict[str, dict[str, Any]] = {
     # The default, chosen by measurement at a fixed compute budget (docs/results.md): a
     # DCGAN half as wide (filters 32: ~41 GFLOP per 64 px iteration instead of ~160) that
@@ -192,7 +224,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         real_label_range=(0.8, 1.0), fake_label_range=(0.0, 0.2),
     ),
     # Surma's Simpsons DCGAN: 128 px, D learns 10x slower than G, one-sided label
-    # smoothing (real 0.9, fake 0) and Gaussian noise on the real inputs. Surma's D had
+    # smoothing (real 0.9, fake 0) and Gaussian noise on D's inputs (Surma's on the real
+    # ones; here on every image D sees, real and fake alike). Surma's D had
     # BatchNorm; under Keras 3 a frozen BatchNorm changes D in G's step, so it is off.
     "surma": dict(
         image_size=128, lr_d=4e-5, lr_g=4e-4, beta_1=0.5, batch_size=64,

@@ -148,16 +148,29 @@ def _restore_seed_states(model, arrays: dict) -> None:
             layer.seed_generator.state.assign(arrays[f"seed_state_{i}"])
 
 
-def _check_resumable(saved: dict, explicit: dict) -> GANConfig:
-    """Merge the saved config with explicitly given overrides; shapes must not change."""
-    for key in SHAPE_KEYS:
-        if key in explicit and explicit[key] != saved[key]:
+# What a resumed run cannot change: the shapes and types of the weights, and the batch
+# size (the position inside an epoch is counted in batches).
+FIXED_ON_RESUME = SHAPE_KEYS + ("batch_size",)
+
+
+def _check_resumable(saved: dict, explicit: dict) -> tuple[GANConfig, dict]:
+    """Merge the saved config with explicitly given overrides.
+
+    Returns the config and ``{field: (old, new)}`` for every value that changes.
+
+    Raises:
+        ValueError: one line, for a field in :data:`FIXED_ON_RESUME` that differs.
+    """
+    # Normalised (lists from JSON become tuples); a field newer than the run has its default.
+    saved = GANConfig.from_dict({**GANConfig().to_dict(), **saved}).to_dict()
+    merged = GANConfig.from_dict({**saved, **explicit}).to_dict()  # normalised values
+    for key in FIXED_ON_RESUME:
+        if key in explicit and merged[key] != saved[key]:
             raise ValueError(
                 f"cannot resume: the run was trained with {key}={saved[key]}, "
                 f"not {explicit[key]}; start a new run folder instead")
-    merged = dict(saved)
-    merged.update(explicit)
-    return GANConfig.from_dict(merged)
+    changes = {key: (saved[key], merged[key]) for key in explicit if merged[key] != saved[key]}
+    return GANConfig.from_dict(merged), changes
 
 
 def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GANConfig | None = None,
@@ -233,13 +246,15 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
         if latest is None:
             raise FileNotFoundError(f"cannot resume: no complete checkpoint in {run_dir / 'checkpoints'}")
         meta = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
-        config = _check_resumable(meta["config"], explicit)
+        config, changes = _check_resumable(meta["config"], explicit)
+        for key, (old, new) in changes.items():
+            print(f"resuming {run_dir} with {key}={new} (was {old})")
         data, seed, num_images = meta["data"], meta["seed"], meta["num_images"]
         repeat = meta.get("repeat", 1)
     else:
         if config is None:
             config = make_config(preset, **explicit)
-        elif explicit:
+        else:  # a copy: the caller's config stays as it was
             config = GANConfig.from_dict({**config.to_dict(), **explicit})
         if epochs is None and QUICK:
             config.epochs = quick_value(config.epochs, 2)

@@ -212,3 +212,125 @@ def save_model_diagram(model, path, dpi: int = 60, **plot_options):
     options = dict(show_shapes=True, show_layer_names=False, show_layer_activations=True, dpi=dpi)
     keras.utils.plot_model(model, to_file=str(path), **{**options, **plot_options})
     return path
+
+
+def plot_image_rows(rows, labels=None, figsize=None, interpolation: str = "nearest"):
+    """Show several batches one above the other, each row with its own title.
+
+    Args:
+        rows: a list of image batches, each uint8 [0, 255] or float [-1, 1] of shape
+            (N, H, W, C); every batch is drawn as one row of N images.
+        labels: one title per row (default: none).
+        figsize: matplotlib size in inches (default: wide enough for the longest row).
+
+    Returns:
+        The list of axes, one per row.
+    """
+    import matplotlib.pyplot as plt
+
+    rows = [np.asarray(row) for row in rows]
+    if not rows:
+        raise ValueError("plot_image_rows needs at least one row of images")
+    if labels is not None and len(labels) != len(rows):
+        raise ValueError(f"labels has {len(labels)} entries for {len(rows)} rows; give one per row")
+    if figsize is None:
+        longest = max(len(row) for row in rows)
+        figsize = (min(1.0 * longest, 12), 1.3 * len(rows))
+    fig, axes = plt.subplots(len(rows), 1, figsize=figsize, squeeze=False)
+    axes = list(axes[:, 0])
+    for i, (ax, row) in enumerate(zip(axes, rows)):
+        ax.imshow(make_image_grid(row, ncols=len(row)), interpolation=interpolation)
+        ax.set_axis_off()
+        if labels is not None:
+            ax.set_title(labels[i], fontsize=9)
+    fig.tight_layout()
+    return axes
+
+
+def generator_loss_gradients(d_fake) -> dict[str, np.ndarray]:
+    """Gradients of G's two classic losses with respect to D's logit, at given D(G(z)).
+
+    D ends in a sigmoid: D(G(z)) = s = sigmoid(a) for the logit a. Then
+
+    - the non-saturating loss -log s (binary cross-entropy against target 1, what the
+      combined model trains) has d/da = -(1 - s): largest when D rejects the fake;
+    - the minimax loss log(1 - s) (Goodfellow et al. 2014) has d/da = -s: it vanishes
+      when D rejects the fake.
+
+    Args:
+        d_fake: D(G(z)) values in [0, 1], any shape.
+
+    Returns:
+        ``{"non_saturating": ..., "minimax": ...}``, float64 arrays shaped like ``d_fake``
+        (both <= 0: a gradient-descent step raises the logit).
+    """
+    s = np.asarray(d_fake, dtype=np.float64)
+    if s.size == 0 or np.any(~np.isfinite(s)) or s.min() < 0 or s.max() > 1:
+        raise ValueError("d_fake must be a non-empty array of probabilities in [0, 1]")
+    return {"non_saturating": -(1.0 - s), "minimax": -s}
+
+
+def plot_generator_loss_gradients(ax=None, num_points: int = 201):
+    """Plot how hard each generator loss pushes D's logit, against D(G(z)).
+
+    Draws |d loss / d logit| from :func:`generator_loss_gradients` for D(G(z)) from 0
+    to 1: the non-saturating loss (what ``gh.build_gan`` trains) and the minimax loss.
+
+    Returns:
+        The axes; its two lines hold the curves (non-saturating first).
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 3.2))
+    d_fake = np.linspace(0.0, 1.0, num_points)
+    gradients = generator_loss_gradients(d_fake)
+    ax.plot(d_fake, np.abs(gradients["non_saturating"]),
+            label="non-saturating: −log D(G(z)) (the combined model)")
+    ax.plot(d_fake, np.abs(gradients["minimax"]), linestyle="--",
+            label="minimax: log(1 − D(G(z)))")
+    ax.axvspan(0.0, 0.1, color="gray", alpha=0.15, linewidth=0)
+    ax.text(0.015, 0.5, "D rejects\nthe fakes", fontsize=8, va="center")
+    ax.set(xlim=(0, 1), ylim=(0, 1.4), xlabel="D(G(z))",
+           ylabel="|∂ loss / ∂ logit|", title="How hard each loss pushes G")
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
+    ax.legend(fontsize=8, loc="upper center")  # above the curves, which stay below 1
+    ax.grid(alpha=0.2)
+    return ax
+
+
+def plot_minibatch_std(scores, ax=None, log_scale: bool = True):
+    """Bar chart of the minibatch standard-deviation feature, group by group.
+
+    Args:
+        scores: ``{name: values}``, each values a 1-D array with one number per group
+            (what :class:`gan_helpers.models.MinibatchStdDev` appends for that group).
+        log_scale: a logarithmic y axis, so a near-0 bar stays visible next to a tall one.
+
+    Returns:
+        The axes; one bar container per entry of ``scores``, in order.
+    """
+    import matplotlib.pyplot as plt
+
+    if not scores:
+        raise ValueError("scores must name at least one batch: {name: per-group values}")
+    arrays = {name: np.asarray(values, dtype=np.float64) for name, values in scores.items()}
+    for name, values in arrays.items():
+        if values.ndim != 1 or len(values) == 0:
+            raise ValueError(f"scores[{name!r}] must be a non-empty 1-D array, got shape {values.shape}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3))
+    width = 0.8 / len(arrays)
+    for i, (name, values) in enumerate(arrays.items()):
+        positions = np.arange(1, len(values) + 1) + (i - (len(arrays) - 1) / 2) * width
+        ax.bar(positions, values, width=width, label=name)
+    if log_scale:
+        ax.set_yscale("log")
+        values = np.concatenate(list(arrays.values()))
+        positive = values[values > 0]
+        if len(positive):  # room below the smallest bar and above the tallest for the legend
+            ax.set_ylim(positive.min() / 3, positive.max() * 5)
+    ax.set(xlabel="group of images", ylabel="minibatch-std feature",
+           title="What the minibatch-std layer tells D")
+    ax.legend(fontsize=8, loc="upper right")
+    return ax

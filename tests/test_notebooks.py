@@ -4,12 +4,15 @@
 """
 import json
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-REPO_SLUG = "cartoon-gan/cartoon-gan"
+# The repository's address lives in pyproject.toml; tools/set_repo.py rewrites its copies.
+REPO_SLUG = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text(
+    encoding="utf-8"))["project"]["urls"]["Repository"].removeprefix("https://github.com/")
 NOISE = re.compile(r"(^|\n)[IWEF]\d{4} |oneDNN|cuInit|absl::|cpu_feature_guard|Traceback")
 MACHINE_PATHS = re.compile(r"/work/|/root/|/home/\w+|/tmp/|site-packages")
 
@@ -63,6 +66,27 @@ def test_stored_outputs_are_a_clean_real_run(path):
                     assert not MACHINE_PATHS.search(joined), joined[:200]
     printed = "".join("".join(o.get("text", "")) for c in code for o in c["outputs"])
     assert "quick mode: False" in printed, "committed outputs must come from a real (not quick) run"
+
+
+# What a static viewer prints where it cannot show a display object: its repr.
+BARE_REPR = re.compile(r"(<|&lt;)(IPython\.core\.display\.|Figure size )|object at 0x")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_html_export_shows_pictures_not_object_reprs(path):
+    """``jupyter nbconvert --to html`` (no execution) shows every stored picture.
+
+    An output whose only form the exporter can render is ``text/plain`` (an ``image/gif``
+    display, a figure saved without its PNG) comes out as ``<IPython.core.display.Image
+    object>`` or ``<Figure size …>``; GitHub and other static viewers fall back the same way.
+    """
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(exclude_input=True, exclude_markdown=True)  # the outputs alone
+    body, _ = exporter.from_notebook_node(nbformat.read(path, as_version=4))
+    bare = [body[max(0, m.start() - 100):m.end() + 60] for m in BARE_REPR.finditer(body)]
+    assert not bare, f"{len(bare)} output(s) show a repr instead of a picture: {bare[0]}"
 
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -167,6 +167,7 @@ def set_repository(root: Path, target: str, write: bool = True) -> dict[Path, in
         target: "<owner>/<name>" on GitHub.
         write: False to change nothing and only count.
     """
+    target = _as_slug(target)
     if not SLUG.match(target):
         raise ValueError(f"expected <owner>/<name> of a GitHub repository, got {target!r}")
     source = read_source(root)
@@ -174,15 +175,25 @@ def set_repository(root: Path, target: str, write: bool = True) -> dict[Path, in
     for rel in project_files(root):
         path = root / rel
         try:
-            text = path.read_text(encoding="utf-8")
+            with open(path, encoding="utf-8", newline="") as file:  # keep line endings as they are
+                text = file.read()
         except UnicodeDecodeError:
             continue
         new_text, count = rewrite_text(text, source, target, root)
         if count:
             changes[rel] = count
             if write:
-                path.write_text(new_text, encoding="utf-8")
+                with open(path, "w", encoding="utf-8", newline="") as file:
+                    file.write(new_text)
     return changes
+
+
+def _as_slug(text: str) -> str:
+    """Return "<owner>/<name>" from that, or from a pasted https://github.com/<owner>/<name>(.git)."""
+    text = text.strip().removesuffix("/").removesuffix(".git")
+    for prefix in (SOURCE_PREFIX, "http://github.com/", "github.com/", "git@github.com:"):
+        text = text.removeprefix(prefix)
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("name the repository (<owner>/<name>), or pass --check")
     try:
         source = read_source(args.root)
-        target = args.repository or source
+        target = _as_slug(args.repository) if args.repository else source
         if not SLUG.match(target):
             parser.error(f"expected <owner>/<name> of a GitHub repository, got {target!r}")
         addresses = find_addresses(args.root, source)
