@@ -304,8 +304,8 @@ def _decode_all(items, names: list[str], load, source: Path, cache_dir, fingerpr
     """Decode ``items`` once, or read the cache of an earlier decode.
 
     ``load(item)`` returns a uint8 image or raises; any failure skips the item and is named
-    in one warning (again on a cache hit). Decoding runs on a thread pool; the stacked result
-    is cached under ``fingerprint()`` unless ``cache_dir`` is False.
+    in one warning (again on a cache hit). Decoding runs on a thread pool, straight into the
+    cache file ``fingerprint()`` names (memory-mapped), unless ``cache_dir`` is False.
 
     Returns:
         (images, skipped): uint8 (N, S, S, 3) and a list of (name, reason) pairs.
@@ -319,7 +319,7 @@ def _decode_all(items, names: list[str], load, source: Path, cache_dir, fingerpr
             skipped = [tuple(x) for x in json.loads(skipped_file.read_text())] \
                 if skipped_file.exists() else []
             _warn_skipped(source, skipped, len(names))
-            return np.load(cache_file), skipped
+            return np.load(cache_file, mmap_mode="r"), skipped
 
     def decode(item):
         try:
@@ -327,23 +327,115 @@ def _decode_all(items, names: list[str], load, source: Path, cache_dir, fingerpr
         except Exception as error:  # noqa: BLE001 - any failure means "skip this file"
             return None, f"{type(error).__name__}: {error}".splitlines()[0][:200]
 
-    images, skipped = [], []
-    with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2)) as pool:
-        results = pool.map(decode, items)
-        for name, (array, reason) in _progress(zip(names, results), len(names),
-                                               f"decoding {source.name}", progress):
-            if array is None:
-                skipped.append((name, reason))
-            else:
-                images.append(array)
-    _warn_skipped(source, skipped, len(names))
-    if not images:
-        raise ValueError(f"none of the {len(names)} image files in {source} could be read")
-    images = np.stack(images)
+    # Decoded images go straight into the cache file: a folder larger than the memory
+    # decodes as well as a small one (without a cache, into memory).
+    writer = _ImageWriter(cache_file, len(items))
+    skipped = []
+    try:
+        with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2)) as pool:
+            # pool.map would decode everything ahead of the loop and hold it in memory;
+            # a bounded window of futures keeps at most a few hundred images in flight.
+            for array, reason in _progress(_bounded_map(pool, decode, items), len(names),
+                                                   f"decoding {source.name}", progress):
+                if array is None:
+                    skipped.append((names[writer.seen], reason))
+                    writer.skip()
+                else:
+                    writer.add(array)
+        _warn_skipped(source, skipped, len(names))
+        if not writer.count:
+            raise ValueError(f"none of the {len(names)} image files in {source} could be read")
+        images = writer.finish()
+    except BaseException:
+        writer.discard()
+        raise
     if cache_file is not None:
-        _atomic_save_npy(cache_file, images)
         cache_file.with_suffix(".skipped.json").write_text(json.dumps(skipped))
     return images, skipped
+
+
+def _bounded_map(pool, function, items, window: int = 256):
+    """``pool.map`` that keeps at most ``window`` results waiting, in order."""
+    from collections import deque
+
+    pending = deque()
+    for item in items:
+        pending.append(pool.submit(function, item))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+_NPY_HEADER_BYTES = 128  # fixed, so the final image count can be written in place
+
+
+def _npy_header(shape: tuple, dtype) -> bytes:
+    """A version 1.0 ``.npy`` header of exactly :data:`_NPY_HEADER_BYTES` bytes."""
+    text = (f"{{'descr': {np.dtype(dtype).str!r}, 'fortran_order': False, "
+            f"'shape': {tuple(int(n) for n in shape)!r}, }}")
+    size = _NPY_HEADER_BYTES - 10
+    if len(text) >= size:
+        raise ValueError(f"shape {shape} does not fit the cache header")
+    return b"\x93NUMPY\x01\x00" + size.to_bytes(2, "little") + (text.ljust(size - 1) + "\n").encode("latin1")
+
+
+class _ImageWriter:
+    """Collect decoded images, in order, into a ``.npy`` file that becomes the cache file
+    atomically when complete (or into memory when there is no cache file).
+
+    The images are written with plain file writes, one after another, so the decoded
+    dataset never has to fit in this process's memory; the header gets the final count
+    (broken files are skipped) at the end.
+    """
+
+    def __init__(self, path: Path | None, capacity: int):
+        self.path, self.capacity = path, capacity
+        self.count = self.seen = 0
+        self.array = self.handle = self.tmp = None
+        self.shape = self.dtype = None
+
+    def add(self, image: np.ndarray) -> None:
+        if self.shape is None:
+            self.shape, self.dtype = image.shape, image.dtype
+            if self.path is None:
+                self.array = np.empty((self.capacity, *image.shape), image.dtype)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.tmp = self.path.with_name(self.path.name + f".tmp{os.getpid()}")
+                self.handle = open(self.tmp, "wb")  # noqa: SIM115 - closed in finish/discard
+                self.handle.write(_npy_header((self.capacity, *image.shape), image.dtype))
+        if self.array is not None:
+            self.array[self.count] = image
+        else:
+            self.handle.write(np.ascontiguousarray(image, self.dtype).tobytes())
+        self.count += 1
+        self.seen += 1
+
+    def skip(self) -> None:
+        self.seen += 1
+
+    def finish(self) -> np.ndarray:
+        """The images, read-only and memory-mapped from the cache (in memory without one)."""
+        if self.path is None:
+            return self.array[:self.count]
+        self.handle.seek(0)
+        self.handle.write(_npy_header((self.count, *self.shape), self.dtype))
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+        self.handle.close()
+        self.handle = None
+        os.replace(self.tmp, self.path)
+        self.tmp = None
+        return np.load(self.path, mmap_mode="r")
+
+    def discard(self) -> None:
+        self.array = None
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
+        if self.tmp is not None:
+            Path(self.tmp).unlink(missing_ok=True)
 
 
 def _warn_skipped(folder, skipped, total) -> None:
@@ -491,10 +583,11 @@ def load_cartoon_faces(count: int | None = None, image_size: int = 64, seed: int
         root = Path(cache_dir) if cache_dir else default_cache_dir()
         cache_file = root / f"{CARTOON_FACES}-seed{seed}-{image_size}px-{count}.npy"
         if cache_file.exists():
-            return np.load(cache_file)
+            return np.load(cache_file, mmap_mode="r")
     images = render_cartoon_faces(count, image_size, seed=seed, progress=progress)
     if cache_file is not None:
         _atomic_save_npy(cache_file, images)
+        return np.load(cache_file, mmap_mode="r")
     return images
 
 
@@ -585,24 +678,29 @@ def steps_per_epoch(num_images: int, batch_size: int) -> int:
 
 
 def batch_plan(num_images: int, batch_size: int, seed: int = 0, epoch: int = 0,
-               shuffle: bool = True, flip: bool = True) -> tuple[np.ndarray, np.ndarray]:
+               shuffle: bool = True, flip: bool = True,
+               repeat: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Which images go into each batch of an epoch, and which of them are mirrored.
 
     The plan depends only on (seed, epoch), so a resumed run sees the same batches as
     an uninterrupted one. The last partial batch is dropped: every batch has
-    ``batch_size`` images.
+    ``batch_size`` images. With ``repeat`` an epoch shows every image that many times
+    (the indices repeat, not the pixels).
 
     Returns:
         (indices, flips): int64 and bool arrays of shape (steps, batch_size).
     """
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    if batch_size > num_images:
+    if not isinstance(repeat, (int, np.integer)) or repeat < 1:
+        raise ValueError(f"repeat must be a positive integer, got {repeat!r}")
+    shown = num_images * repeat
+    if batch_size > shown:
         raise ValueError(f"batch_size {batch_size} is larger than the dataset ({num_images} images)")
     rng = np.random.default_rng([seed, epoch])
-    order = rng.permutation(num_images) if shuffle else np.arange(num_images)
-    steps = steps_per_epoch(num_images, batch_size)
-    indices = order[: steps * batch_size].reshape(steps, batch_size).astype(np.int64)
+    order = rng.permutation(shown) if shuffle else np.arange(shown)
+    steps = steps_per_epoch(shown, batch_size)
+    indices = (order[: steps * batch_size] % num_images).reshape(steps, batch_size).astype(np.int64)
     flips = rng.random((steps, batch_size)) < 0.5 if flip else np.zeros((steps, batch_size), bool)
     return indices, flips
 
@@ -615,7 +713,8 @@ def _check_images(images) -> np.ndarray:
 
 
 def iterate_batches(images: np.ndarray, batch_size: int = 64, shuffle: bool = True,
-                    flip: bool = True, seed: int = 0, epoch: int = 0, skip_batches: int = 0):
+                    flip: bool = True, seed: int = 0, epoch: int = 0, skip_batches: int = 0,
+                    repeat: int = 1):
     """Yield one epoch of float32 batches in [-1, 1], assembled with NumPy.
 
     The same batches as :func:`make_dataset` (same :func:`batch_plan`), without
@@ -624,13 +723,19 @@ def iterate_batches(images: np.ndarray, batch_size: int = 64, shuffle: bool = Tr
     iterator was seen to hang at an epoch's end. Assembling a batch costs ~2 ms
     against ~700 ms for the step, so nothing is lost by not prefetching.
 
+    ``images`` may be memory-mapped (:func:`load_dataset` returns cached datasets that
+    way): each batch reads only its own images, sorted by index for the disk's sake.
+
     Yields:
         float32 (batch_size, S, S, C) in [-1, 1].
     """
     images = _check_images(images)
-    indices, flips = batch_plan(len(images), batch_size, seed, epoch, shuffle, flip)
+    indices, flips = batch_plan(len(images), batch_size, seed, epoch, shuffle, flip, repeat)
     for index, mirror in zip(indices[skip_batches:], flips[skip_batches:]):
-        batch = scale_images(images[index])
+        order = np.argsort(index, kind="stable")
+        batch = np.empty((len(index), *images.shape[1:]), np.uint8)
+        batch[order] = images[index[order]]
+        batch = scale_images(batch)
         batch[mirror] = batch[mirror][:, :, ::-1]
         yield batch
 
@@ -640,7 +745,9 @@ def make_dataset(images: np.ndarray, batch_size: int = 64, shuffle: bool = True,
     """A ``tf.data`` pipeline over uint8 images for one epoch: shuffle, batch, scale, flip, prefetch.
 
     Batches are gathered from one in-memory tensor (no per-image Python) following
-    :func:`batch_plan`, so they equal those of :func:`iterate_batches`.
+    :func:`batch_plan`, so they equal those of :func:`iterate_batches`. That tensor holds
+    the whole dataset in memory; the training loop uses :func:`iterate_batches`, which
+    reads a memory-mapped dataset batch by batch.
 
     Args:
         images: uint8 (N, S, S, C) (from :func:`load_dataset`).

@@ -278,12 +278,12 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
         if not isinstance(repeat, (int, np.integer)) or repeat < 1:
             raise ValueError(f"repeat must be a positive integer, got {repeat!r}")
         unique_images = len(images)
-        if repeat > 1:  # a small dataset: every epoch shows each image `repeat` times
-            images = np.concatenate([images] * repeat)
-        if len(images) < config.batch_size:
-            raise ValueError(f"the dataset has {len(images)} images, fewer than one batch "
+        # A small dataset: every epoch shows each image `repeat` times (the batch plan
+        # repeats indices, never the pixels).
+        num_images = unique_images * repeat
+        if num_images < config.batch_size:
+            raise ValueError(f"the dataset has {num_images} images, fewer than one batch "
                              f"({config.batch_size}); lower batch_size or use repeat")
-        num_images = len(images)
 
         if step not in ("fused", "classic"):
             raise ValueError(f"step must be 'fused' or 'classic', got {step!r}")
@@ -338,7 +338,7 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
         while run.epoch < config.epochs:
             batches = iterate_batches(images, config.batch_size, shuffle=True,
                                       flip=config.flip_images, seed=seed, epoch=run.epoch,
-                                      skip_batches=step_in_epoch)
+                                      skip_batches=step_in_epoch, repeat=repeat)
             bar = _progress_bar(steps, step_in_epoch, f"epoch {run.epoch + 1}/{config.epochs}", progress)
             for real in batches:
                 logs = one_step(real)
@@ -349,7 +349,7 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
                     bad = ", ".join(f"{k}={v}" for k, v in logs.items() if not math.isfinite(v))
                     raise TrainingDiverged(
                         f"step {run.step + 1} produced {bad}; training stopped. Last good checkpoint: "
-                        f"{where}. Lower lr_d/lr_g and resume with --resume, or start a new run.")
+                        f"{where}. Resume with lower learning rates (--resume --lr-d ... --lr-g ...), or start a new run.")
                 if run.ema is not None:
                     run.ema.update()
                 run.step += 1

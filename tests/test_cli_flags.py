@@ -107,3 +107,14 @@ def test_train_leaves_the_callers_config_alone(faces32, tmp_path):
     gh.train(images=faces32[:32], config=config, epochs=1, run_dir=tmp_path / "run",
              progress=False)
     assert config.to_dict() == before
+
+
+def test_the_cli_page_lists_every_train_switch():
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "cli.md").read_text(encoding="utf-8")
+    train = cli.build_parser()._subparsers._group_actions[0].choices["train"]
+    for action in train._actions:
+        for flag in action.option_strings:
+            if flag.startswith("--") and not flag.startswith("--no-") and flag != "--help":
+                assert f"`{flag}`" in page, flag

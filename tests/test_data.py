@@ -176,3 +176,35 @@ def test_noto_emoji_faces_render_centred_on_white():
 def test_missing_emoji_font_says_how_to_install_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="apt-get install fonts-noto-color-emoji"):
         data.render_emoji_faces(32, font_path=tmp_path / "missing.ttf")
+
+
+def test_a_cached_folder_is_memory_mapped_not_read_into_memory(mixed_folder, tmp_path):
+    folder, good, bad = mixed_folder
+    cache = tmp_path / "cache"
+    with pytest.warns(UserWarning, match="skipped 3"):
+        first, _ = data.load_image_folder(folder, 32, cache_dir=cache, progress=False)
+    with pytest.warns(UserWarning, match="skipped 3"):
+        again, _ = data.load_image_folder(folder, 32, cache_dir=cache, progress=False)
+    for images in (first, again):
+        assert isinstance(images, np.memmap) and images.shape == (len(good), 32, 32, 3)
+        assert not images.flags.writeable  # the cache cannot be changed by accident
+    assert np.array_equal(first, again)
+    leftovers = [p.name for p in (cache / "folders").iterdir() if ".tmp" in p.name]
+    assert leftovers == []
+    batch = next(data.iterate_batches(first, batch_size=4, seed=1))  # reads only its rows
+    assert batch.shape == (4, 32, 32, 3) and batch.dtype == np.float32
+
+
+def test_repeat_shows_every_image_that_often_by_index(tmp_path):
+    indices, _ = data.batch_plan(10, batch_size=5, seed=3, repeat=3)
+    assert indices.shape == (6, 5)
+    assert np.bincount(indices.ravel(), minlength=10).tolist() == [3] * 10
+    # the same plan as concatenating the pixels three times, without the copies
+    order = np.random.default_rng([3, 0]).permutation(30)
+    assert np.array_equal(indices.ravel(), order % 10)
+    images = np.arange(10, dtype=np.uint8)[:, None, None, None].repeat(2, 1).repeat(2, 2).repeat(3, 3)
+    seen = np.concatenate([b[:, 0, 0, 0] for b in data.iterate_batches(
+        images, batch_size=5, seed=3, repeat=3, flip=False)])
+    assert np.allclose(seen, images[order % 10][:, 0, 0, 0] / 127.5 - 1)
+    with pytest.raises(ValueError, match="repeat must be a positive integer"):
+        data.batch_plan(10, 5, repeat=0)
