@@ -81,3 +81,16 @@ def test_set_seed_makes_draws_repeat():
     assert np.random.rand() == b
     with pytest.raises(ValueError, match="seed"):
         config.set_seed(-1)
+
+
+def test_the_public_api_is_two_named_groups_of_existing_names():
+    import gan_helpers
+
+    assert not set(gan_helpers.LIBRARY) & set(gan_helpers.LESSON_HELPERS)
+    assert len(gan_helpers.__all__) == len(set(gan_helpers.__all__))
+    for name in gan_helpers.__all__:
+        assert hasattr(gan_helpers, name), name
+    imported = {name for name, value in vars(gan_helpers).items()
+                if not name.startswith("_") and not isinstance(value, type(gan_helpers))
+                and name not in ("annotations", "LIBRARY", "LESSON_HELPERS")}
+    assert imported - set(gan_helpers.__all__) == set(), "an import is in neither group"
