@@ -226,8 +226,72 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
         FileNotFoundError: ``resume`` without a checkpoint in ``run_dir``.
         TrainingDiverged: a step produced NaN or inf (the last checkpoint stays).
     """
-    explicit = {k: v for k, v in dict(image_size=image_size, epochs=epochs,
-                                      batch_size=batch_size, **overrides).items() if v is not None}
+    plan = _plan_run(data, preset, config, run_dir, resume, seed, num_images, repeat,
+                     dict(image_size=image_size, epochs=epochs, batch_size=batch_size,
+                          **overrides), epochs_given=epochs is not None)
+    if step not in ("fused", "classic"):
+        raise ValueError(f"step must be 'fused' or 'classic', got {step!r}")
+    run_dir = plan.run_dir
+    created = not run_dir.exists()
+    ckpt.check_writable(run_dir, needed_bytes=0)  # the disk space is checked once models exist
+    lock = ckpt.RunLock(run_dir).acquire()  # a second process on this folder stops here
+    try:
+        images, data_label = _load_images(plan, images, progress)
+        strategy = make_strategy(distribute)
+        if strategy is not None and step != "fused":
+            raise ValueError("distribute needs step='fused': the classic train_on_batch loop "
+                             "runs on one device")
+        run, rng, position = _start_run(plan, data_label, len(images), strategy)
+        _write_run_files(run, plan, len(images))
+        if progress:
+            print(f"Training {plan.config.image_size} px DCGAN on {run.num_images} images "
+                  f"({data_label}), {steps_per_epoch(run.num_images, plan.config.batch_size)} "
+                  f"steps/epoch, epochs {run.epoch + 1}-{plan.config.epochs} -> {run_dir}")
+        if step == "fused":
+            fused = FusedStep(run.generator, run.discriminator, run.gan, plan.config,
+                              strategy=strategy)
+
+            def one_step(real):
+                return fused(real, rng=rng)
+        else:
+            def one_step(real):
+                return train_step(run.generator, run.discriminator, run.gan, real, rng=rng,
+                                  config=plan.config)
+        seconds = _epoch_loop(run, images, plan, one_step, rng, position,
+                              monitor=monitor or TrainingMonitor(), progress=progress,
+                              checkpoint_minutes=checkpoint_minutes, on_epoch_end=on_epoch_end)
+        write_run_figures(run)
+        if progress:
+            print(f"Done: {run.step} iterations in {seconds:.0f} s. Pictures in {run_dir}")
+        return run
+    except BaseException:
+        if created and [p.name for p in run_dir.iterdir()] == [".lock"]:
+            lock.release()
+            shutil.rmtree(run_dir, ignore_errors=True)  # nothing was trained: leave no folder
+        raise
+    finally:
+        lock.release()
+
+
+# ---------------------------------------------------------------- the stages of train()
+
+@dataclasses.dataclass
+class _Plan:
+    """What :func:`train` resolved before touching the run folder."""
+    config: GANConfig
+    run_dir: Path
+    data: str
+    seed: int
+    num_images: int | None
+    repeat: int
+    latest: Path | None  # the checkpoint to resume from, or None for a new run
+
+
+def _plan_run(data, preset, config, run_dir, resume, seed, num_images, repeat, given: dict,
+              epochs_given: bool) -> _Plan:
+    """Resolve the configuration: a new run's from the preset (or ``config``) and the given
+    values, a resumed run's from its folder with the given values changing what may change."""
+    explicit = {k: v for k, v in given.items() if v is not None}
     if explicit.get("precision") == "auto":
         explicit["precision"] = resolve_precision("auto")
     run_dir = Path(run_dir) if run_dir is not None else None
@@ -249,147 +313,142 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
         config, changes = _check_resumable(meta["config"], explicit)
         for key, (old, new) in changes.items():
             print(f"resuming {run_dir} with {key}={new} (was {old})")
-        data, seed, num_images = meta["data"], meta["seed"], meta["num_images"]
-        repeat = meta.get("repeat", 1)
+        return _Plan(config, run_dir, meta["data"], meta["seed"], meta["num_images"],
+                     meta.get("repeat", 1), latest)
+    if config is None:
+        config = make_config(preset, **explicit)
+    else:  # a copy: the caller's config stays as it was
+        config = GANConfig.from_dict({**config.to_dict(), **explicit})
+    if not epochs_given and QUICK:
+        config.epochs = quick_value(config.epochs, 2)
+    config.precision = resolve_precision(config.precision)  # the run records the choice
+    run_dir = run_dir or new_run_dir()
+    if (run_dir / "checkpoints" / ckpt.LATEST).exists():
+        raise ValueError(f"{run_dir} already holds a run: pass resume=True (--resume) "
+                         f"to continue it, or choose another run folder")
+    return _Plan(config, run_dir, data, seed, num_images, repeat, None)
+
+
+def _load_images(plan: _Plan, images, progress: bool) -> tuple[np.ndarray, str]:
+    """The training images (loaded from ``plan.data`` unless given) and their label."""
+    config = plan.config
+    if images is None:
+        images = load_dataset(plan.data, config.image_size, count=plan.num_images,
+                              progress=progress)
+        label = str(plan.data)
     else:
-        if config is None:
-            config = make_config(preset, **explicit)
-        else:  # a copy: the caller's config stays as it was
-            config = GANConfig.from_dict({**config.to_dict(), **explicit})
-        if epochs is None and QUICK:
-            config.epochs = quick_value(config.epochs, 2)
-        config.precision = resolve_precision(config.precision)  # the run records the choice
-        run_dir = run_dir or new_run_dir()
-        if (run_dir / "checkpoints" / ckpt.LATEST).exists():
-            raise ValueError(f"{run_dir} already holds a run: pass resume=True (--resume) "
-                             f"to continue it, or choose another run folder")
+        label = "<array>"
+    if images.shape[1] != config.image_size:
+        raise ValueError(f"images are {images.shape[1]} px but image_size is {config.image_size}")
+    if not isinstance(plan.repeat, (int, np.integer)) or plan.repeat < 1:
+        raise ValueError(f"repeat must be a positive integer, got {plan.repeat!r}")
+    # A small dataset: every epoch shows each image `repeat` times (the batch plan repeats
+    # indices, never the pixels).
+    if len(images) * plan.repeat < config.batch_size:
+        raise ValueError(f"the dataset has {len(images) * plan.repeat} images, fewer than one "
+                         f"batch ({config.batch_size}); lower batch_size or use repeat")
+    return images, label
 
-    created = not run_dir.exists()
-    ckpt.check_writable(run_dir, needed_bytes=0)  # the disk space is checked once models exist
-    lock = ckpt.RunLock(run_dir).acquire()  # a second process on this folder stops here
-    try:
-        if images is None:
-            images = load_dataset(data, config.image_size, count=num_images, progress=progress)
-            data_label = str(data)
-        else:
-            data_label = "<array>"
-        if images.shape[1] != config.image_size:
-            raise ValueError(f"images are {images.shape[1]} px but image_size is {config.image_size}")
-        if not isinstance(repeat, (int, np.integer)) or repeat < 1:
-            raise ValueError(f"repeat must be a positive integer, got {repeat!r}")
-        unique_images = len(images)
-        # A small dataset: every epoch shows each image `repeat` times (the batch plan
-        # repeats indices, never the pixels).
-        num_images = unique_images * repeat
-        if num_images < config.batch_size:
-            raise ValueError(f"the dataset has {num_images} images, fewer than one batch "
-                             f"({config.batch_size}); lower batch_size or use repeat")
 
-        if step not in ("fused", "classic"):
-            raise ValueError(f"step must be 'fused' or 'classic', got {step!r}")
-        strategy = make_strategy(distribute)
-        if strategy is not None and step != "fused":
-            raise ValueError("distribute needs step='fused': the classic train_on_batch loop "
-                             "runs on one device")
-        generator, discriminator, gan = build_models(config, seed, strategy=strategy)
-        rng = np.random.default_rng([seed, 1])
-        fixed_noise = sample_noise(np.random.default_rng([seed, 2]), FIXED_NOISE_COUNT, config.latent_dim)
-        run = Run(generator, discriminator, gan, config, run_dir, fixed_noise,
-                  data=data_label, seed=seed, num_images=num_images,
-                  ema=GeneratorEMA(generator, config.ema) if config.ema else None)
-        step_in_epoch, elapsed = 0, 0.0
-        if resume:
-            with strategy.scope() if strategy is not None else contextlib.nullcontext():
-                saved_state, arrays = ckpt.load_checkpoint(latest, generator, discriminator, gan)
-            run.fixed_noise = arrays["fixed_noise"]
-            _restore_seed_states(discriminator, arrays)
+def _start_run(plan: _Plan, data_label: str, unique_images: int, strategy):
+    """Build the models and the :class:`Run`, restored from ``plan.latest`` when resuming.
+
+    Returns ``(run, rng, (step_in_epoch, elapsed_seconds))``.
+    """
+    config, seed = plan.config, plan.seed
+    generator, discriminator, gan = build_models(config, seed, strategy=strategy)
+    rng = np.random.default_rng([seed, 1])
+    fixed_noise = sample_noise(np.random.default_rng([seed, 2]), FIXED_NOISE_COUNT, config.latent_dim)
+    run = Run(generator, discriminator, gan, config, plan.run_dir, fixed_noise,
+              data=data_label, seed=seed, num_images=unique_images * plan.repeat,
+              ema=GeneratorEMA(generator, config.ema) if config.ema else None)
+    if plan.latest is None:
+        return run, rng, (0, 0.0)
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        saved_state, arrays = ckpt.load_checkpoint(plan.latest, generator, discriminator, gan)
+    run.fixed_noise = arrays["fixed_noise"]
+    _restore_seed_states(discriminator, arrays)
+    if run.ema is not None:
+        run.ema.restore(arrays)
+    run.history = saved_state["history"]
+    run.epoch, run.step = saved_state["epoch"], saved_state["step"]
+    config.epochs = max(config.epochs, run.epoch)  # fewer than done: train none, keep all
+    rng.bit_generator.state = saved_state["rng"]
+    return run, rng, (saved_state["step_in_epoch"], saved_state["seconds"])
+
+
+def _write_run_files(run: Run, plan: _Plan, unique_images: int) -> None:
+    """Check the disk, then write ``config.json`` and ``fixed_noise.npy``."""
+    ckpt.check_writable(run.run_dir, needed_bytes=(ckpt.KEEP + 1) * ckpt.checkpoint_bytes(
+        run.generator, run.discriminator) + 20 * 2**20)  # two kept, one being written, pictures
+    (run.run_dir / "progress").mkdir(exist_ok=True)
+    ckpt.write_text_atomic(run.run_dir / "config.json", json.dumps(
+        {"config": run.config.to_dict(), "data": run.data, "seed": plan.seed,
+         "num_images": unique_images, "repeat": plan.repeat},
+        indent=2))
+    np.save(run.run_dir / "fixed_noise.npy", run.fixed_noise)
+
+
+def _epoch_loop(run: Run, images, plan: _Plan, one_step, rng, position, *, monitor, progress,
+                checkpoint_minutes, on_epoch_end) -> float:
+    """Train until ``run.config.epochs``; after every epoch draw the grid, check the samples,
+    checkpoint and call ``on_epoch_end``. Returns the run's training seconds."""
+    config = run.config
+    steps = steps_per_epoch(run.num_images, config.batch_size)
+    step_in_epoch, elapsed = position
+    real_reference = scale_images(images[:FIXED_NOISE_COUNT])
+    start = time.perf_counter() - elapsed
+    last_save = time.perf_counter()
+    while run.epoch < config.epochs:
+        batches = iterate_batches(images, config.batch_size, shuffle=True,
+                                  flip=config.flip_images, seed=plan.seed, epoch=run.epoch,
+                                  skip_batches=step_in_epoch, repeat=plan.repeat)
+        bar = _progress_bar(steps, step_in_epoch, f"epoch {run.epoch + 1}/{config.epochs}", progress)
+        for real in batches:
+            logs = one_step(real)
+            if not all(math.isfinite(v) for v in logs.values()):
+                bar.close()
+                _diverged(run, logs)
             if run.ema is not None:
-                run.ema.restore(arrays)
-            run.history = saved_state["history"]
-            run.epoch, run.step = saved_state["epoch"], saved_state["step"]
-            config.epochs = max(config.epochs, run.epoch)  # fewer than done: train none, keep all
-            step_in_epoch, elapsed = saved_state["step_in_epoch"], saved_state["seconds"]
-            rng.bit_generator.state = saved_state["rng"]
-        ckpt.check_writable(run_dir, needed_bytes=(ckpt.KEEP + 1) * ckpt.checkpoint_bytes(
-            generator, discriminator) + 20 * 2**20)  # two kept, one being written, pictures
-        (run_dir / "progress").mkdir(exist_ok=True)
-        ckpt.write_text_atomic(run_dir / "config.json", json.dumps(
-            {"config": config.to_dict(), "data": data_label, "seed": seed,
-             "num_images": unique_images, "repeat": repeat},
-            indent=2))
-        np.save(run_dir / "fixed_noise.npy", run.fixed_noise)
-
-        steps = steps_per_epoch(num_images, config.batch_size)
-        if progress:
-            print(f"Training {config.image_size} px DCGAN on {num_images} images ({data_label}), "
-                  f"{steps} steps/epoch, epochs {run.epoch + 1}-{config.epochs} -> {run_dir}")
-        if step == "fused":
-            fused = FusedStep(generator, discriminator, gan, config, strategy=strategy)
-
-            def one_step(real):
-                return fused(real, rng=rng)
-        else:
-            def one_step(real):
-                return train_step(generator, discriminator, gan, real, rng=rng, config=config)
-        monitor = monitor or TrainingMonitor()
-        real_reference = scale_images(images[:FIXED_NOISE_COUNT])
-        start = time.perf_counter() - elapsed
+                run.ema.update()
+            run.step += 1
+            step_in_epoch += 1
+            run.history.append({"step": run.step, "epoch": run.epoch + 1, **logs,
+                                "seconds": round(time.perf_counter() - start, 3)})
+            _warn(run, monitor.update(run.step, logs), bar)
+            bar.update(1)
+            bar.set_postfix(d_loss=f"{logs['d_loss']:.3f}", g_loss=f"{logs['g_loss']:.3f}",
+                            D_x=f"{logs['d_real']:.2f}", D_G_z=f"{logs['d_fake']:.2f}", refresh=False)
+            if checkpoint_minutes and time.perf_counter() - last_save > 60 * checkpoint_minutes \
+                    and step_in_epoch < steps:
+                _save(run, rng, step_in_epoch, time.perf_counter() - start)
+                last_save = time.perf_counter()
+        bar.close()
+        run.epoch += 1
+        step_in_epoch = 0
+        if run.ema is not None:  # the average's own BatchNorm statistics, for sampling
+            run.ema.recalibrate(seed=plan.seed)
+        samples = run.sample(run.fixed_noise)
+        viz.save_image_grid(samples, run.run_dir / "progress" / f"epoch_{run.epoch:04d}.png", ncols=8)
+        _warn(run, monitor.check_samples(run.step, samples, real_reference), bar)
+        _save(run, rng, 0, time.perf_counter() - start)
+        if on_epoch_end is not None:  # its time is not training time
+            paused = time.perf_counter()
+            on_epoch_end(run)
+            start += time.perf_counter() - paused
         last_save = time.perf_counter()
-        while run.epoch < config.epochs:
-            batches = iterate_batches(images, config.batch_size, shuffle=True,
-                                      flip=config.flip_images, seed=seed, epoch=run.epoch,
-                                      skip_batches=step_in_epoch, repeat=repeat)
-            bar = _progress_bar(steps, step_in_epoch, f"epoch {run.epoch + 1}/{config.epochs}", progress)
-            for real in batches:
-                logs = one_step(real)
-                if not all(math.isfinite(v) for v in logs.values()):
-                    bar.close()
-                    last = ckpt.latest_checkpoint(run.checkpoint_dir)
-                    where = f"{last} (step {last.name[5:].lstrip('0') or 0})" if last else "none yet"
-                    bad = ", ".join(f"{k}={v}" for k, v in logs.items() if not math.isfinite(v))
-                    raise TrainingDiverged(
-                        f"step {run.step + 1} produced {bad}; training stopped. Last good checkpoint: "
-                        f"{where}. Resume with lower learning rates (--resume --lr-d ... --lr-g ...), or start a new run.")
-                if run.ema is not None:
-                    run.ema.update()
-                run.step += 1
-                step_in_epoch += 1
-                run.history.append({"step": run.step, "epoch": run.epoch + 1, **logs,
-                                    "seconds": round(time.perf_counter() - start, 3)})
-                _warn(run, monitor.update(run.step, logs), bar)
-                bar.update(1)
-                bar.set_postfix(d_loss=f"{logs['d_loss']:.3f}", g_loss=f"{logs['g_loss']:.3f}",
-                                D_x=f"{logs['d_real']:.2f}", D_G_z=f"{logs['d_fake']:.2f}", refresh=False)
-                if checkpoint_minutes and time.perf_counter() - last_save > 60 * checkpoint_minutes \
-                        and step_in_epoch < steps:
-                    _save(run, rng, step_in_epoch, time.perf_counter() - start)
-                    last_save = time.perf_counter()
-            bar.close()
-            run.epoch += 1
-            step_in_epoch = 0
-            if run.ema is not None:  # the average's own BatchNorm statistics, for sampling
-                run.ema.recalibrate(seed=seed)
-            samples = run.sample(run.fixed_noise)
-            viz.save_image_grid(samples, run_dir / "progress" / f"epoch_{run.epoch:04d}.png", ncols=8)
-            _warn(run, monitor.check_samples(run.step, samples, real_reference), bar)
-            _save(run, rng, 0, time.perf_counter() - start)
-            if on_epoch_end is not None:  # its time is not training time
-                paused = time.perf_counter()
-                on_epoch_end(run)
-                start += time.perf_counter() - paused
-            last_save = time.perf_counter()
-        write_run_figures(run)
-        if progress:
-            print(f"Done: {run.step} iterations in {time.perf_counter() - start:.0f} s. "
-                  f"Pictures in {run_dir}")
-        return run
-    except BaseException:
-        if created and [p.name for p in run_dir.iterdir()] == [".lock"]:
-            lock.release()
-            shutil.rmtree(run_dir, ignore_errors=True)  # nothing was trained: leave no folder
-        raise
-    finally:
-        lock.release()
+    return time.perf_counter() - start
+
+
+def _diverged(run: Run, logs: dict):
+    """Raise :class:`TrainingDiverged` naming the bad values and the last good checkpoint."""
+    last = ckpt.latest_checkpoint(run.checkpoint_dir)
+    where = f"{last} (step {last.name[5:].lstrip('0') or 0})" if last else "none yet"
+    bad = ", ".join(f"{k}={v}" for k, v in logs.items() if not math.isfinite(v))
+    raise TrainingDiverged(
+        f"step {run.step + 1} produced {bad}; training stopped. Last good checkpoint: "
+        f"{where}. Resume with lower learning rates (--resume --lr-d ... --lr-g ...), or "
+        f"start a new run.")
 
 
 def make_strategy(distribute):
