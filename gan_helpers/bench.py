@@ -99,8 +99,8 @@ def run_benchmark(image_size: int = 64, batch_size: int = 64, steps: int | None 
                      "filters": config.filters, "image_size": image_size,
                      "batch_size": batch_size, "timed_steps": steps}
 
-    print(f"bench: {preset} preset (filters {config.filters}), {image_size} px, batch {batch_size}, "
-          f"median of {steps} timed steps each")
+    print(f"bench on {results['hardware']}: {preset} preset (filters {config.filters}), "
+          f"{image_size} px, batch {batch_size}, median of {steps} timed steps each")
     results["peak_gflops"] = round(matmul_peak_gflops(), 1)
     print(f"  fp32 matrix-product peak       {results['peak_gflops']:8.1f} GFLOP/s")
 

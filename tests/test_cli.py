@@ -105,6 +105,9 @@ def test_bench_prints_speeds_ratios_and_one_json_line(capsys):
         assert key in result
     assert result["peak_gflops"] > 0 and result["fused_img_s"] > 0
     assert any("ratios: fused / classic" in line for line in lines)
+    # the CPU's vector extensions, so a reader can tell which published row is theirs
+    if gh.describe_hardware()["kind"] == "CPU":
+        assert gh.describe_hardware()["cpu_vector"] in lines[0]
     # FLOPs are counted from the layers: the full-width 64 px DCGAN pair (cartoon-v1) is
     # ~160 GFLOP per iteration, the default's half-width pair a quarter of that.
     generator, discriminator, _ = build_models(gh.make_config("cartoon-v1"), seed=0)
