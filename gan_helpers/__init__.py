@@ -19,9 +19,9 @@ stderr; see ``gan_helpers._tf`` for everything the import does to the process.
 from ._tf import keras, tf  # noqa: F401  (imported first: silences TF's start-up lines)
 from .config import (DEFAULT_PRESET, PRESETS, QUICK, GANConfig, make_config, quick_value,
                      set_seed)
-from .data import (batch_plan, iterate_batches, load_cartoon_faces, load_dataset,
-                   load_image_folder, make_dataset, make_messy_folder, render_cartoon_faces,
-                   scale_images, scan_image_sizes, unscale_images)
+from .batches import batch_plan, iterate_batches, make_dataset, scale_images, unscale_images
+from .data import (load_cartoon_faces, load_dataset, load_image_folder, make_messy_folder,
+                   render_cartoon_faces, scan_image_sizes)
 from .gan import (build_gan, compile_discriminator, count_changed_weights,
                   generate_training_mode, interpolate_noise, sample_labels, sample_noise,
                   snapshot_weights, train_discriminator, train_generator, train_step)

@@ -153,7 +153,7 @@ class AttributeClassifier:
 
     def _prepare(self, images) -> np.ndarray:
         from ._tf import tf
-        from .data import scale_images
+        from .batches import scale_images
 
         array = np.asarray(images)
         if array.ndim != 4 or array.shape[-1] != 3:
@@ -198,7 +198,7 @@ def train_attribute_classifier(count: int | None = None, epochs: int | None = No
         The trained :class:`AttributeClassifier`, ``accuracy`` filled in.
     """
     from ._tf import keras
-    from .data import scale_images
+    from .batches import scale_images
 
     count = count or quick_value(16_000, 2_000)
     epochs = epochs or quick_value(6, 4)

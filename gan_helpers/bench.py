@@ -14,7 +14,8 @@ import numpy as np
 
 from ._tf import tf
 from .config import DEFAULT_PRESET, make_config, quick_value
-from .data import iterate_batches, load_cartoon_faces, scale_images
+from .batches import iterate_batches, scale_images
+from .data import load_cartoon_faces
 from .fused import FusedStep
 from .gan import train_step
 from .hardware import hardware_summary

@@ -26,7 +26,8 @@ from . import viz
 from .bench import iteration_flops
 from .checkpoint import latest_checkpoint, write_text_atomic
 from .config import make_config, quick_value
-from .data import CARTOON_FACES, load_dataset, scale_images
+from .batches import scale_images
+from .data import CARTOON_FACES, load_dataset
 from .gan import sample_noise
 from .metrics import SWD_PROTOCOL, diversity_ratio, sliced_wasserstein_distance
 

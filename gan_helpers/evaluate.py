@@ -16,7 +16,8 @@ import numpy as np
 
 from .config import quick_value
 from .attributes import attribute_report, load_attribute_classifier, near_duplicate_share
-from .data import CARTOON_FACES, load_dataset, scale_images, unscale_images
+from .batches import scale_images, unscale_images
+from .data import CARTOON_FACES, load_dataset
 from .gan import sample_noise
 from .metrics import (INCEPTION_PROTOCOL, SWD_PROTOCOL, diversity_ratio, frechet_distance,
                       inception_features, inception_model, kernel_inception_distance,

@@ -15,7 +15,8 @@ import numpy as np
 from . import checkpoint as ckpt
 from . import viz
 from .config import DEFAULT_PRESET, QUICK, GANConfig, make_config, quick_value, set_seed
-from .data import CARTOON_FACES, iterate_batches, load_dataset, scale_images, steps_per_epoch
+from .batches import iterate_batches, scale_images, steps_per_epoch
+from .data import CARTOON_FACES, load_dataset
 from .fused import FusedStep
 from .gan import build_gan, sample_noise, train_step
 from .hardware import resolve_precision

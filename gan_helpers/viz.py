@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .data import unscale_images
+from .batches import unscale_images
 
 
 def make_image_grid(images, ncols: int | None = None, padding: int = 2,
