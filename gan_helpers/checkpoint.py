@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -41,20 +42,29 @@ def write_text_atomic(path, text: str) -> None:
         raise
 
 
+def _inner(optimizer):
+    """The optimiser that holds the training state: under ``mixed_float16`` Keras wraps it
+    in a LossScaleOptimizer, whose own loss scale is not saved (it adapts again within a
+    few steps), so a run can change precision when it resumes."""
+    return getattr(optimizer, "inner_optimizer", optimizer)
+
+
 def optimizer_state(optimizer) -> dict[str, np.ndarray]:
     """Every variable of a built Keras optimiser, by position (Adam: step, moments)."""
-    return {f"{i:04d}": np.asarray(v.numpy()) for i, v in enumerate(optimizer.variables)}
+    return {f"{i:04d}": np.asarray(v.numpy()) for i, v in enumerate(_inner(optimizer).variables)}
 
 
 def restore_optimizer_state(optimizer, variables, state: dict[str, np.ndarray], what: str) -> None:
     """Build ``optimizer`` for ``variables`` and load the arrays of :func:`optimizer_state`."""
     if not optimizer.built:
         optimizer.build(variables)
-    if len(state) != len(optimizer.variables):
+    targets = _inner(optimizer).variables
+    if len(state) != len(targets):
         raise ValueError(
             f"checkpoint's {what} optimiser has {len(state)} variables, the model needs "
-            f"{len(optimizer.variables)}: the checkpoint is from a different configuration")
-    for (key, value), variable in zip(sorted(state.items()), optimizer.variables):
+            f"{len(targets)}: the checkpoint is from a different configuration (a run saved "
+            f"with mixed_float16 before 2026-11-25 can only resume with mixed_float16)")
+    for (key, value), variable in zip(sorted(state.items()), targets):
         if tuple(value.shape) != tuple(variable.shape):
             raise ValueError(
                 f"checkpoint's {what} optimiser variable {key} has shape {value.shape}, "
@@ -249,8 +259,12 @@ def load_checkpoint(folder, generator, discriminator, gan) -> tuple[dict, dict[s
     if not gan.optimizer.built:
         gan.optimizer.build(generator.trainable_variables)
     try:
-        generator.load_weights(folder / "generator.weights.h5")
-        discriminator.load_weights(folder / "discriminator.weights.h5")
+        with warnings.catch_warnings():
+            # D's weights file also holds a copy of its optimiser; after a change of precision
+            # Keras skips it with a warning. The optimiser state comes from its own file below.
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            generator.load_weights(folder / "generator.weights.h5")
+            discriminator.load_weights(folder / "discriminator.weights.h5")
     except ValueError as error:
         raise ValueError(
             f"checkpoint {folder} does not fit these models (different image size, latent "

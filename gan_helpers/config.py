@@ -193,8 +193,9 @@ def config_field_help() -> dict[str, str]:
 CONFIG_GROUPS: dict[str, tuple[str, ...]] = {
     "fixed for a run (a different value is refused on --resume)": (
         "image_size", "latent_dim", "filters", "d_batch_norm", "minibatch_std", "d_augment",
-        "d_spectral_norm", "precision", "batch_size"),
-    "optimisers (may change on --resume)": ("lr_d", "lr_g", "beta_1", "epochs"),
+        "d_spectral_norm", "batch_size"),
+    "optimisers and precision (may change on --resume)": ("lr_d", "lr_g", "beta_1", "epochs",
+                                                          "precision"),
     "labels and noise (may change on --resume)": ("real_label_range", "fake_label_range", "label_flip_prob",
                          "instance_noise_std", "flip_images"),
     "regularisers and sampling (may change on --resume)": ("d_dropout", "ema"),

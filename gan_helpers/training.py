@@ -26,10 +26,10 @@ from .monitor import TrainingMonitor
 
 HISTORY_KEYS = ("step", "epoch", "d_loss", "d_loss_real", "d_loss_fake", "g_loss",
                 "d_real", "d_fake", "seconds")
-# Settings that fix the shapes of the weights or the optimisers' variables (loss scaling
-# under mixed_float16): a resumed run must keep them.
+# Settings that fix the shapes of the weights (and D's layers): a resumed run must keep
+# them. Precision may change: weights and optimiser state are float32 under every policy.
 SHAPE_KEYS = ("image_size", "latent_dim", "filters", "d_batch_norm", "minibatch_std", "d_augment",
-              "d_spectral_norm", "precision")
+              "d_spectral_norm")
 FIXED_NOISE_COUNT = 64
 
 

@@ -87,7 +87,6 @@ def test_resume_changes_what_may_change_and_refuses_the_rest(tmp_path, capsys):
     # Shapes, the batch size, the data, the seed and the preset are the run's: refused.
     refused = {("--filters", "16"): "trained with filters=8",
                ("--batch-size", "32"): "trained with batch_size=16",
-               ("--precision", "mixed_bfloat16"): "trained with precision=float32",
                ("--data", "noto-emoji"): "cannot resume with --data noto-emoji",
                ("--seed", "4"): "cannot resume with --seed 4",
                ("--num-images", "64"): "cannot resume with --num-images 64",

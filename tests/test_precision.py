@@ -1,5 +1,6 @@
 """Mixed precision as a training option: the policy stays local, outputs stay float32."""
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -49,9 +50,30 @@ def test_auto_precision_is_resolved_and_recorded_in_the_run(faces32, tmp_path):
                    precision="auto", **TINY)
     saved = json.loads((run.run_dir / "config.json").read_text())["config"]["precision"]
     assert saved == hardware.best_precision() != "auto"
-    with pytest.raises(ValueError, match="precision"):
-        gh.train(run_dir=run.run_dir, resume=True, images=faces32[:32], progress=False,
-                 precision="mixed_float16" if saved != "mixed_float16" else "float32")
+
+
+def test_a_run_can_change_precision_when_it_resumes(faces32, tmp_path, capsys):
+    # A run started on a GPU (mixed_float16: a loss-scale optimiser wraps Adam) must resume
+    # on a CPU in float32, and back: the weights and Adam's state are float32 under every
+    # policy; the loss scale itself is not kept (it adapts again).
+    run_dir = tmp_path / "run"
+    first = gh.train(images=faces32[:32], run_dir=run_dir, epochs=1, progress=False,
+                     precision="mixed_float16", **TINY)
+    g_weights = [w.numpy() for w in first.generator.weights]
+    d_moments = [v.numpy() for v in first.discriminator.optimizer.inner_optimizer.variables]
+    for epoch, precision in ((2, "float32"), (3, "mixed_float16")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)  # no "skipping optimizer variables"
+            run = gh.train(run_dir=run_dir, resume=True, epochs=epoch, images=faces32[:32],
+                           progress=False, precision=precision)
+        assert run.epoch == epoch and run.config.precision == precision
+        assert all(np.isfinite(row["g_loss"]) for row in run.history)
+    assert "with precision=float32 (was mixed_float16)" in capsys.readouterr().out
+    # The float32 run started from exactly the saved weights and optimiser state.
+    resumed = gh.load_run(run_dir)  # the last checkpoint, after epoch 3
+    assert resumed.step == 6 and resumed.config.precision == "mixed_float16"
+    assert len(d_moments) == len(resumed.discriminator.optimizer.inner_optimizer.variables)
+    assert not all(np.array_equal(a, w.numpy()) for a, w in zip(g_weights, resumed.generator.weights))
 
 
 def test_best_precision_follows_the_hardware():
