@@ -5,6 +5,7 @@ import contextlib
 import dataclasses
 import json
 import math
+import os
 import shutil
 import sys
 import time
@@ -55,6 +56,7 @@ class Run:
     num_images: int = 0
     warnings: list = dataclasses.field(default_factory=list)  # from the TrainingMonitor
     ema: object = None  # a GeneratorEMA when config.ema > 0
+    history_saved: int = 0  # rows of ``history`` already appended to the run folder's files
 
     @property
     def sampler(self):
@@ -102,39 +104,76 @@ def build_models(config: GANConfig, seed: int = 0, strategy=None):
     return generator, discriminator, gan
 
 
-def _write_history(run_dir: Path, history: list) -> None:
-    ckpt.write_text_atomic(run_dir / "history.json", json.dumps(history))
-    lines = [",".join(HISTORY_KEYS)]
-    lines += [",".join(repr(row.get(k, "")) if isinstance(row.get(k), float) else str(row.get(k, ""))
-                       for k in HISTORY_KEYS) for row in history]
-    ckpt.write_text_atomic(run_dir / "history.csv", "\n".join(lines) + "\n")
+def _csv_row(row: dict) -> str:
+    return ",".join(repr(row.get(k, "")) if isinstance(row.get(k), float) else str(row.get(k, ""))
+                    for k in HISTORY_KEYS)
+
+
+def _append_history(run: Run) -> None:
+    """Append the rows not yet on disk to ``history.jsonl`` and ``history.csv``.
+
+    Only the new rows are written at each checkpoint, so a long run's I/O grows with its
+    length, not with its square. The checkpoint records how many rows it covers; rows a
+    crash left beyond that are dropped when the run resumes (:func:`_history_of`).
+    """
+    rows = run.history[run.history_saved:]
+    if run.history_saved == 0:
+        for name in ("history.jsonl", "history.csv"):
+            (run.run_dir / name).unlink(missing_ok=True)
+        with open(run.run_dir / "history.csv", "w", encoding="utf-8") as handle:
+            handle.write(",".join(HISTORY_KEYS) + "\n")
+    with open(run.run_dir / "history.jsonl", "a", encoding="utf-8") as jsonl, \
+            open(run.run_dir / "history.csv", "a", encoding="utf-8") as csv:
+        jsonl.writelines(json.dumps(row) + "\n" for row in rows)
+        csv.writelines(_csv_row(row) + "\n" for row in rows)
+        for handle in (jsonl, csv):
+            handle.flush()
+            os.fsync(handle.fileno())
+    run.history_saved = len(run.history)
+
+
+def _history_of(run_dir: Path, state: dict) -> list[dict]:
+    """The history a checkpoint covers: its first ``history_rows`` rows of
+    ``history.jsonl`` (checkpoints written before 2026-11-25 hold the history themselves)."""
+    if "history" in state:
+        return state["history"]
+    path = run_dir / "history.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip()] if path.exists() else []
+    if len(rows) < state["history_rows"]:
+        raise ValueError(f"{path} has {len(rows)} rows, its checkpoint covers "
+                         f"{state['history_rows']}: the history was cut short")
+    return rows[:state["history_rows"]]
 
 
 def read_history(run_dir) -> list[dict]:
-    """The per-step history of a run folder (``history.json``)."""
-    path = Path(run_dir) / "history.json"
-    if not path.exists():
-        raise FileNotFoundError(f"no history.json in {run_dir}: has the run finished an epoch?")
-    return json.loads(path.read_text(encoding="utf-8"))
+    """The per-step history of a run folder, up to its last checkpoint or further."""
+    run_dir = Path(run_dir)
+    for name in ("history.jsonl", "history.json"):
+        path = run_dir / name
+        if path.exists():
+            text = path.read_text(encoding="utf-8")
+            return ([json.loads(line) for line in text.splitlines() if line.strip()]
+                    if name.endswith("l") else json.loads(text))
+    raise FileNotFoundError(f"no history in {run_dir}: has the run finished an epoch?")
 
 
 def _save(run: Run, rng: np.random.Generator, step_in_epoch: int, elapsed: float) -> Path:
+    _append_history(run)  # first: a checkpoint never covers rows that are not on disk
     state = {
         "epoch": run.epoch,
         "step": run.step,
         "step_in_epoch": step_in_epoch,
         "seconds": elapsed,
         "rng": rng.bit_generator.state,
-        "history": run.history,
+        "history_rows": len(run.history),
         "config": run.config.to_dict(),
     }
     arrays = {"fixed_noise": run.fixed_noise, **_seed_states(run.discriminator)}
     if run.ema is not None:
         arrays.update(run.ema.state())
-    folder = ckpt.save_checkpoint(run.checkpoint_dir, run.step, run.generator, run.discriminator,
-                                  run.gan, state, arrays)
-    _write_history(run.run_dir, run.history)
-    return folder
+    return ckpt.save_checkpoint(run.checkpoint_dir, run.step, run.generator, run.discriminator,
+                                run.gan, state, arrays)
 
 
 def _seed_states(model) -> dict[str, np.ndarray]:
@@ -183,7 +222,8 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
           **overrides) -> Run:
     """Train a DCGAN and write everything a person wants to look at into ``run_dir``.
 
-    The run folder gets ``config.json``, ``history.csv``/``.json`` (per step: d_loss,
+    The run folder gets ``config.json``, ``history.csv``/``.jsonl`` (per step, appended
+    at every checkpoint; ``history.json`` at the end: d_loss,
     g_loss, d_real, d_fake …), ``progress/epoch_NNNN.png`` (the fixed noise batch after
     every epoch), ``progress.gif``, ``losses.png``, ``scores.png``, ``samples.png`` and
     ``checkpoints/`` (every epoch, and every ``checkpoint_minutes`` if given).
@@ -371,11 +411,21 @@ def _start_run(plan: _Plan, data_label: str, unique_images: int, strategy):
     _restore_seed_states(discriminator, arrays)
     if run.ema is not None:
         run.ema.restore(arrays)
-    run.history = saved_state["history"]
+    run.history = _history_of(plan.run_dir, saved_state)
+    _rewrite_history(run)  # drops rows a crash left beyond the checkpoint
     run.epoch, run.step = saved_state["epoch"], saved_state["step"]
     config.epochs = max(config.epochs, run.epoch)  # fewer than done: train none, keep all
     rng.bit_generator.state = saved_state["rng"]
     return run, rng, (saved_state["step_in_epoch"], saved_state["seconds"])
+
+
+def _rewrite_history(run: Run) -> None:
+    """Write the history files afresh with exactly ``run.history`` (once, on resume)."""
+    ckpt.write_text_atomic(run.run_dir / "history.jsonl",
+                           "".join(json.dumps(row) + "\n" for row in run.history))
+    ckpt.write_text_atomic(run.run_dir / "history.csv", "\n".join(
+        [",".join(HISTORY_KEYS)] + [_csv_row(row) for row in run.history]) + "\n")
+    run.history_saved = len(run.history)
 
 
 def _write_run_files(run: Run, plan: _Plan, unique_images: int) -> None:
@@ -496,7 +546,9 @@ def _progress_bar(total: int, initial: int, desc: str, enabled: bool):
 
 
 def write_run_figures(run: Run) -> None:
-    """Write the GIF of the progress grids, the loss and score curves and a final grid."""
+    """Write the GIF of the progress grids, the loss and score curves, a final grid and
+    ``history.json`` (the whole history in one file)."""
+    ckpt.write_text_atomic(run.run_dir / "history.json", json.dumps(run.history))
     frames = sorted((run.run_dir / "progress").glob("epoch_*.png"))
     if frames:
         viz.save_progress_gif(frames, run.run_dir / "progress.gif")
@@ -522,7 +574,7 @@ def load_run(run_dir) -> Run:
     generator, discriminator, gan = build_models(config, meta["seed"])
     state, arrays = ckpt.load_checkpoint(latest, generator, discriminator, gan)
     run = Run(generator, discriminator, gan, config, run_dir, arrays["fixed_noise"],
-              history=state["history"], epoch=state["epoch"], step=state["step"],
+              history=_history_of(run_dir, state), epoch=state["epoch"], step=state["step"],
               data=meta["data"], seed=meta["seed"],
               num_images=meta["num_images"] * meta.get("repeat", 1),
               ema=GeneratorEMA(generator, config.ema) if config.ema else None)

@@ -210,3 +210,34 @@ def test_repeat_shows_a_small_dataset_several_times_per_epoch_and_survives_resum
     assert resumed.step == 6
     with pytest.raises(ValueError, match="repeat must be a positive integer"):
         gh.train(images=faces32[:24], run_dir=tmp_path / "bad", repeat=0, progress=False, **TINY)
+
+
+def test_history_is_appended_and_a_crash_beyond_the_checkpoint_is_dropped(faces32, tmp_path):
+    run_dir = tmp_path / "run"
+    first = _train(faces32, run_dir, epochs=1)  # 4 steps
+    state = json.loads((checkpoint.latest_checkpoint(run_dir / "checkpoints") / "state.json")
+                       .read_text())
+    assert "history" not in state and state["history_rows"] == 4  # no history per checkpoint
+    jsonl = run_dir / "history.jsonl"
+    assert [json.loads(line)["step"] for line in jsonl.read_text().splitlines()] == [1, 2, 3, 4]
+    # A crash after the rows of step 5 were appended but before its checkpoint:
+    with open(jsonl, "a") as handle:
+        handle.write(json.dumps({**first.history[-1], "step": 5}) + "\n")
+    resumed = gh.train(run_dir=run_dir, resume=True, epochs=2, images=faces32[:64], progress=False)
+    steps = [json.loads(line)["step"] for line in jsonl.read_text().splitlines()]
+    assert steps == list(range(1, 9)) == [row["step"] for row in resumed.history]
+    assert len((run_dir / "history.csv").read_text().splitlines()) == 1 + 8
+    assert gh.read_history(run_dir) == resumed.history == gh.load_run(run_dir).history
+
+
+def test_a_checkpoint_from_before_appended_history_still_resumes(faces32, tmp_path):
+    run_dir = tmp_path / "run"
+    first = _train(faces32, run_dir, epochs=1)
+    state_path = checkpoint.latest_checkpoint(run_dir / "checkpoints") / "state.json"
+    state = json.loads(state_path.read_text())
+    state["history"] = first.history  # the old format: the history inside every checkpoint
+    del state["history_rows"]
+    state_path.write_text(json.dumps(state))
+    (run_dir / "history.jsonl").unlink()
+    resumed = gh.train(run_dir=run_dir, resume=True, epochs=2, images=faces32[:64], progress=False)
+    assert [row["step"] for row in resumed.history] == list(range(1, 9))
