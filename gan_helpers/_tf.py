@@ -22,6 +22,7 @@ import os
 import re
 import sys
 import tempfile
+import weakref
 
 # TensorFlow's C++ log prefix: "I0000 00:00:1795.23  219 " (absl, TF >= 2.20) or
 # "2026-11-25 20:59:48.58: I tensorflow/core/util/" (older TensorFlow).
@@ -69,6 +70,22 @@ def _expected_retracing(record) -> bool:
     are expected there and say nothing about the training step itself.
     """
     return "triggered tf.function retracing" not in record.getMessage()
+
+
+_FIRST_RUNS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+@contextlib.contextmanager
+def quiet_first_run(owner, key):
+    """Quiet :data:`_GRAPH_NOISE` while ``owner`` runs a graph for ``key`` (e.g. its input
+    shapes) the first time: tracing and optimising happen then, and only then."""
+    seen = _FIRST_RUNS.setdefault(owner, set())
+    if key in seen:
+        yield
+        return
+    with quiet_stderr(noise=_GRAPH_NOISE):
+        yield
+    seen.add(key)
 
 
 _STARTUP_MESSAGES: list[str] = []

@@ -14,7 +14,7 @@ import contextlib
 
 import numpy as np
 
-from ._tf import _GRAPH_NOISE, keras, quiet_stderr, tf
+from ._tf import keras, quiet_first_run, tf
 from .config import GANConfig
 from .gan import draw_discriminator_inputs, sample_noise
 
@@ -57,7 +57,6 @@ class FusedStep:
                 gan.optimizer.build(generator.trainable_variables)
         step = self._step if strategy is None else self._distributed_step
         self._graph_step = tf.function(step, jit_compile=jit_compile, reduce_retracing=True)
-        self._traced_shapes: set = set()
 
     def _distributed_step(self, *inputs):
         per_replica = self.strategy.run(self._step, args=inputs)
@@ -132,16 +131,12 @@ class FusedStep:
         if self.strategy is not None and batch % self.replicas:
             raise ValueError(f"batch_size ({batch}) must be a multiple of the "
                              f"{self.replicas} replicas of the distribution strategy")
-        shapes = tuple(np.shape(x) for x in inputs)
-        first = shapes not in self._traced_shapes  # traced and optimised now: quiet grappler
-        with quiet_stderr(noise=_GRAPH_NOISE) if first else contextlib.nullcontext():
+        with quiet_first_run(self, tuple(np.shape(x) for x in inputs)):
             if self.strategy is None:
                 logs = self._graph_step(*(tf.constant(x) for x in inputs))
             else:
                 logs = self._graph_step(*(self._shard(x) for x in inputs))
-            logs = {key: float(value) for key, value in logs.items()}
-        self._traced_shapes.add(shapes)
-        return logs
+            return {key: float(value) for key, value in logs.items()}
 
     def _shard(self, array: np.ndarray):
         """Give each replica its contiguous slice of ``array`` (first axis)."""

@@ -21,16 +21,14 @@ every supported Keras.
 """
 from __future__ import annotations
 
-import contextlib
 import weakref
 
 import numpy as np
 
-from ._tf import _GRAPH_NOISE, keras, quiet_stderr, tf
+from ._tf import keras, quiet_first_run, tf
 from .config import GANConfig
 
 _TRAIN_MODE_CALLS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-_TRACED_SHAPES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def generate_training_mode(generator, z):
@@ -52,14 +50,10 @@ def batch_logs(model, x, y) -> dict[str, float]:
     over every batch since the last reset; resetting them first gives the batch's own.
     """
     model.reset_metrics()
-    shapes = (np.shape(x), np.shape(y))
-    traced = _TRACED_SHAPES.setdefault(model, set())
     # The first call traces and optimises the train function: quiet grappler's harmless line.
-    with quiet_stderr(noise=_GRAPH_NOISE) if shapes not in traced else contextlib.nullcontext():
+    with quiet_first_run(model, (np.shape(x), np.shape(y))):
         logs = model.train_on_batch(x, y, return_dict=True)
-        logs = {key: float(value) for key, value in logs.items()}
-    traced.add(shapes)
-    return logs
+        return {key: float(value) for key, value in logs.items()}
 
 
 def mean_score(y_true, y_pred):
