@@ -138,23 +138,25 @@ def _history_of(run_dir: Path, state: dict) -> list[dict]:
     if "history" in state:
         return state["history"]
     path = run_dir / "history.jsonl"
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip()] if path.exists() else []
+    rows = _read_jsonl(path) if path.exists() else []
     if len(rows) < state["history_rows"]:
         raise ValueError(f"{path} has {len(rows)} rows, its checkpoint covers "
                          f"{state['history_rows']}: the history was cut short")
     return rows[:state["history_rows"]]
 
 
+def _read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+
+
 def read_history(run_dir) -> list[dict]:
     """The per-step history of a run folder, up to its last checkpoint or further."""
     run_dir = Path(run_dir)
-    for name in ("history.jsonl", "history.json"):
-        path = run_dir / name
-        if path.exists():
-            text = path.read_text(encoding="utf-8")
-            return ([json.loads(line) for line in text.splitlines() if line.strip()]
-                    if name.endswith("l") else json.loads(text))
+    if (run_dir / "history.jsonl").exists():
+        return _read_jsonl(run_dir / "history.jsonl")
+    if (run_dir / "history.json").exists():  # runs from before 2026-11-25
+        return json.loads((run_dir / "history.json").read_text(encoding="utf-8"))
     raise FileNotFoundError(f"no history in {run_dir}: has the run finished an epoch?")
 
 
