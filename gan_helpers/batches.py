@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .config import rng_stream
+
 
 def scale_images(images):
     """uint8 [0, 255] -> float32 [-1, 1] (works on NumPy arrays and tensors)."""
@@ -53,7 +55,7 @@ def batch_plan(num_images: int, batch_size: int, seed: int = 0, epoch: int = 0,
     shown = num_images * repeat
     if batch_size > shown:
         raise ValueError(f"batch_size {batch_size} is larger than the dataset ({num_images} images)")
-    rng = np.random.default_rng([seed, epoch])
+    rng = rng_stream(seed, "batches", epoch)
     order = rng.permutation(shown) if shuffle else np.arange(shown)
     steps = steps_per_epoch(shown, batch_size)
     indices = (order[: steps * batch_size] % num_images).reshape(steps, batch_size).astype(np.int64)

@@ -1,4 +1,4 @@
-"""Presets, quick mode and the one seed helper.
+"""Presets, quick mode and the seed helpers (:func:`set_seed`, :func:`rng_stream`).
 
 Quick mode is read here and nowhere else: set ``GAN_QUICK=1`` in the environment and
 every long step (dataset size, epochs, iterations) shrinks through :func:`quick_value`,
@@ -62,6 +62,26 @@ def set_seed(seed: int) -> None:
     random.seed(int(seed))
     np.random.seed(int(seed) % 2**32)
     keras.utils.set_random_seed(int(seed))
+
+
+RNG_STREAMS = ("training", "fixed_noise", "batches")
+"""What a training run draws random numbers for, one independent stream each:
+``training`` (labels, instance noise, the generator's noise), ``fixed_noise`` (the
+progress grids' noise) and ``batches`` (each epoch's order and flips)."""
+
+
+def rng_stream(seed: int, purpose: str, *keys: int) -> np.random.Generator:
+    """A NumPy generator for one purpose of a seeded run.
+
+    Streams come from ``np.random.SeedSequence(seed)`` with the purpose (and any
+    ``keys``, such as the epoch) as its spawn key, so no two purposes or epochs ever
+    share a stream, whatever the seed: ``rng_stream(0, "batches", 1)`` is not
+    ``rng_stream(0, "training")``, nor ``rng_stream(1, "batches", 0)``.
+    """
+    if purpose not in RNG_STREAMS:
+        raise ValueError(f"unknown random stream {purpose!r}; choose from {', '.join(RNG_STREAMS)}")
+    spawn_key = (RNG_STREAMS.index(purpose), *(int(k) for k in keys))
+    return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=spawn_key))
 
 
 @dataclasses.dataclass

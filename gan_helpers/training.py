@@ -15,7 +15,7 @@ import numpy as np
 
 from . import checkpoint as ckpt
 from . import viz
-from .config import DEFAULT_PRESET, QUICK, GANConfig, make_config, quick_value, set_seed
+from .config import DEFAULT_PRESET, QUICK, GANConfig, make_config, quick_value, rng_stream, set_seed
 from .batches import iterate_batches, scale_images, steps_per_epoch
 from .data import CARTOON_FACES, load_dataset
 from .fused import FusedStep
@@ -400,8 +400,8 @@ def _start_run(plan: _Plan, data_label: str, unique_images: int, strategy):
     """
     config, seed = plan.config, plan.seed
     generator, discriminator, gan = build_models(config, seed, strategy=strategy)
-    rng = np.random.default_rng([seed, 1])
-    fixed_noise = sample_noise(np.random.default_rng([seed, 2]), FIXED_NOISE_COUNT, config.latent_dim)
+    rng = rng_stream(seed, "training")
+    fixed_noise = sample_noise(rng_stream(seed, "fixed_noise"), FIXED_NOISE_COUNT, config.latent_dim)
     run = Run(generator, discriminator, gan, config, plan.run_dir, fixed_noise,
               data=data_label, seed=seed, num_images=unique_images * plan.repeat,
               ema=GeneratorEMA(generator, config.ema) if config.ema else None)

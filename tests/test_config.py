@@ -83,6 +83,23 @@ def test_set_seed_makes_draws_repeat():
         config.set_seed(-1)
 
 
+def test_random_streams_are_reproducible_and_never_shared():
+    import numpy as np
+
+    first = lambda rng: rng.integers(0, 2**62, size=4).tolist()  # noqa: E731
+    assert first(config.rng_stream(5, "batches", 2)) == first(config.rng_stream(5, "batches", 2))
+    # every purpose, epoch and seed gets its own stream; the old scheme's
+    # default_rng([seed, epoch]) gave epoch 1's order the training noise's stream
+    draws = [first(config.rng_stream(seed, purpose, *keys))
+             for seed in (0, 1, 2) for purpose, keys in
+             [("training", ()), ("fixed_noise", ()), ("batches", (0,)), ("batches", (1,)),
+              ("batches", (2,))]]
+    assert len({tuple(d) for d in draws}) == len(draws)
+    assert first(config.rng_stream(0, "batches", 1)) != first(np.random.default_rng([0, 1]))
+    with pytest.raises(ValueError, match="unknown random stream 'labels'"):
+        config.rng_stream(0, "labels")
+
+
 def test_the_public_api_is_two_named_groups_of_existing_names():
     import gan_helpers
 

@@ -6,6 +6,7 @@ from PIL import Image
 
 import gan_helpers as gh
 from gan_helpers import data
+from gan_helpers.config import rng_stream
 
 
 def test_folder_loads_good_images_and_names_bad_ones(mixed_folder, tmp_path):
@@ -200,7 +201,7 @@ def test_repeat_shows_every_image_that_often_by_index(tmp_path):
     assert indices.shape == (6, 5)
     assert np.bincount(indices.ravel(), minlength=10).tolist() == [3] * 10
     # the same plan as concatenating the pixels three times, without the copies
-    order = np.random.default_rng([3, 0]).permutation(30)
+    order = rng_stream(3, "batches", 0).permutation(30)
     assert np.array_equal(indices.ravel(), order % 10)
     images = np.arange(10, dtype=np.uint8)[:, None, None, None].repeat(2, 1).repeat(2, 2).repeat(3, 3)
     seen = np.concatenate([b[:, 0, 0, 0] for b in data.iterate_batches(
