@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import tempfile
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +71,27 @@ def restore_optimizer_state(optimizer, variables, state: dict[str, np.ndarray], 
         variable.assign(value)
 
 
+def _skip_optimizer(model) -> list:
+    return [model.optimizer] if getattr(model, "optimizer", None) is not None else []
+
+
+def save_model_weights(model, path) -> None:
+    """``model.save_weights`` without the optimiser a compiled model would add to the file:
+    the optimiser state has a file of its own (:func:`optimizer_state`), kept once."""
+    from keras.src.saving import saving_lib  # objects_to_skip: Keras >= 3.10 (tested)
+
+    saving_lib.save_weights_only(model, str(path), objects_to_skip=_skip_optimizer(model))
+
+
+def load_model_weights(model, path) -> None:
+    """Load a file of :func:`save_model_weights`; one written by ``model.save_weights``
+    (checkpoints before 2026-11-25, with an optimiser copy inside) loads too: the copy is
+    skipped."""
+    from keras.src.saving import saving_lib
+
+    saving_lib.load_weights_only(model, str(path), objects_to_skip=_skip_optimizer(model))
+
+
 def save_checkpoint(checkpoint_dir, step: int, generator, discriminator, gan,
                     state: dict, arrays: dict[str, np.ndarray]) -> Path:
     """Write a complete checkpoint for ``step`` and point ``latest`` at it.
@@ -92,8 +112,8 @@ def save_checkpoint(checkpoint_dir, step: int, generator, discriminator, gan,
     tmp = Path(tempfile.mkdtemp(dir=checkpoint_dir, prefix=".writing-"))
     try:
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700
-        generator.save_weights(tmp / "generator.weights.h5")
-        discriminator.save_weights(tmp / "discriminator.weights.h5")
+        save_model_weights(generator, tmp / "generator.weights.h5")
+        save_model_weights(discriminator, tmp / "discriminator.weights.h5")
         np.savez(tmp / "d_optimizer.npz", **optimizer_state(discriminator.optimizer))
         np.savez(tmp / "g_optimizer.npz", **optimizer_state(gan.optimizer))
         np.savez(tmp / "arrays.npz", **arrays)
@@ -251,20 +271,9 @@ def load_checkpoint(folder, generator, discriminator, gan) -> tuple[dict, dict[s
     """Load weights and optimiser state into the models; return (state, arrays)."""
     folder = Path(folder)
     state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
-    # Build both optimisers first: D's weights file also holds D's optimiser variables,
-    # which Keras can only load into a built optimiser.
-    discriminator.trainable = True
-    if not discriminator.optimizer.built:
-        discriminator.optimizer.build(discriminator.trainable_variables)
-    if not gan.optimizer.built:
-        gan.optimizer.build(generator.trainable_variables)
     try:
-        with warnings.catch_warnings():
-            # D's weights file also holds a copy of its optimiser; after a change of precision
-            # Keras skips it with a warning. The optimiser state comes from its own file below.
-            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-            generator.load_weights(folder / "generator.weights.h5")
-            discriminator.load_weights(folder / "discriminator.weights.h5")
+        load_model_weights(generator, folder / "generator.weights.h5")
+        load_model_weights(discriminator, folder / "discriminator.weights.h5")
     except ValueError as error:
         raise ValueError(
             f"checkpoint {folder} does not fit these models (different image size, latent "

@@ -189,3 +189,27 @@ def test_a_read_only_run_folder_is_a_clear_error(tmp_path):
             checkpoint.check_writable(folder, 1)
     finally:
         folder.chmod(0o700)
+
+
+def test_optimiser_state_is_saved_once_and_old_checkpoints_still_load(faces32, tmp_path):
+    import warnings
+
+    import h5py
+    import numpy as np
+
+    run = gh.train(images=faces32[:64], run_dir=tmp_path / "run", epochs=1, progress=False, **TINY)
+    folder = checkpoint.latest_checkpoint(run.checkpoint_dir)
+    with h5py.File(folder / "discriminator.weights.h5") as weights:
+        assert "optimizer" not in weights  # its state is in d_optimizer.npz only
+    # a checkpoint written before 2026-11-25 had a copy of D's optimiser in D's file
+    run.discriminator.trainable = True
+    run.discriminator.save_weights(folder / "discriminator.weights.h5")
+    with h5py.File(folder / "discriminator.weights.h5") as weights:
+        assert "optimizer" in weights
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # Keras warns when it skips variables
+        resumed = gh.train(run_dir=run.run_dir, resume=True, epochs=2, images=faces32[:64],
+                           progress=False)
+    assert resumed.step == 8
+    saved = np.load(folder / "d_optimizer.npz")
+    assert len(saved.files) == len(resumed.discriminator.optimizer.variables)
