@@ -9,8 +9,8 @@ The public names come in two groups (both importable from ``gan_helpers``):
   the frozen-discriminator experiments, plots and grids, diversity measures, a folder of
   broken images. Useful, but shaped by the lessons and freer to change.
 
-Modules not listed here (``metrics``, ``compare``, ``attributes``, ``fused``, ``ema``,
-``checkpoint``, ``bench``, ``evaluate``) are imported by name, e.g.
+Modules not listed here (``metrics``, ``compare``, ``attributes``, ``conditional``,
+``fused``, ``ema``, ``checkpoint``, ``bench``, ``evaluate``) are imported by name, e.g.
 ``from gan_helpers import metrics``.
 
 Importing the package imports TensorFlow and Keras with their start-up lines kept out of

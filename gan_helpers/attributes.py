@@ -53,7 +53,8 @@ def attribute_values() -> dict[str, list[str]]:
 
 
 def render_labelled_faces(count: int, image_size: int = 64, seed: int = 1000,
-                          glasses_share: float = 0.5, progress: bool = True):
+                          glasses_share: float = 0.5, progress: bool = True,
+                          choices: dict[str, list[str]] | None = None):
     """Render faces whose parts are chosen explicitly (uniformly at random) and recorded.
 
     Hair style, hair colour, skin, eyes and mouth are drawn uniformly from every value
@@ -66,6 +67,8 @@ def render_labelled_faces(count: int, image_size: int = 64, seed: int = 1000,
         image_size: side in pixels.
         seed: fixes the choices and the DiceBear seeds; the default (1000) is disjoint
             from the built-in training faces (seed 0).
+        choices: draw these attributes uniformly from the values given instead
+            (``{"skin": ["f2d3b1", "763900"]}``; ``glasses_share`` then does not apply).
 
     Returns:
         ``(images, labels)``: uint8 (count, S, S, 3) and a dict of int arrays (count,)
@@ -76,10 +79,19 @@ def render_labelled_faces(count: int, image_size: int = 64, seed: int = 1000,
     if not isinstance(count, (int, np.integer)) or count < 1:
         raise ValueError(f"count must be a positive integer, got {count!r}")
     parts = _adventurer_parts()
+    choices = choices or {}
+    for name, chosen in choices.items():
+        unknown = [v for v in chosen if name not in parts or v not in parts[name][1]]
+        if unknown or not chosen:
+            raise ValueError(f"choices[{name!r}] must be values of {name!r}, "
+                             f"got {unknown or chosen}")
     rng = np.random.default_rng([seed, 11])
     labels = {}
     for name, (_, values) in parts.items():
-        if name == "glasses":
+        if name in choices:
+            allowed = np.array([values.index(v) for v in choices[name]])
+            labels[name] = allowed[rng.integers(0, len(allowed), count)]
+        elif name == "glasses":
             has = rng.random(count) < glasses_share
             labels[name] = np.where(has, rng.integers(1, len(values), count), 0)
         else:
@@ -272,6 +284,25 @@ def attribute_coverage(real_labels: dict, fake_labels: dict, values=None) -> dic
         fake = np.bincount(np.asarray(fake_labels[name]), minlength=len(options)) / len(fake_labels[name])
         result[name] = round(float(np.minimum(real, fake).sum()), 4)
     result["mean"] = round(float(np.mean([result[name] for name in values])), 4)
+    return result
+
+
+def attribute_accuracy(classifier: AttributeClassifier, images, asked: dict) -> dict[str, float]:
+    """How often the classifier reads back the attribute values that were asked for.
+
+    Args:
+        classifier: from :func:`load_attribute_classifier`.
+        images: (N, H, W, 3) uint8 or float in [-1, 1].
+        asked: int (N,) labels per attribute, indexing :func:`attribute_values`.
+
+    Returns:
+        ``{attribute: share read back as asked}`` plus ``"all"``: the share of images
+        with every asked attribute read back, each in [0, 1].
+    """
+    predicted = classifier.predict(images)
+    hits = {name: predicted[name] == np.asarray(labels) for name, labels in asked.items()}
+    result = {name: round(float(np.mean(hit)), 4) for name, hit in hits.items()}
+    result["all"] = round(float(np.mean(np.logical_and.reduce(list(hits.values())))), 4)
     return result
 
 

@@ -67,6 +67,15 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _attribute_names(text: str) -> tuple[str, ...]:
+    from .conditional import parse_attributes
+
+    try:
+        return parse_attributes(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def config_flag(field: str) -> str:
     """The flag of a :class:`GANConfig` field: ``lr_d`` is ``--lr-d``."""
     return "--" + field.replace("_", "-")
@@ -147,9 +156,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_flags(train)
     train.add_argument("--distribute", choices=("none", "mirrored", "tpu"), default="none",
                        help="mirrored: split each batch over all local GPUs; tpu: a Colab TPU")
-    train.add_argument("--step", choices=("fused", "classic"), default="fused",
+    train.add_argument("--step", choices=("fused", "classic"),
                        help="fused: one compiled graph per iteration (default); classic: the "
                             "two train_on_batch calls the notebooks teach (same updates)")
+    train.add_argument("--conditional", type=_attribute_names, metavar="ATTRS",
+                       help="train a conditional GAN that draws the attributes you ask for: "
+                            "comma-separated, from hair_colour, skin, glasses (built-in faces "
+                            "rendered with known attributes; classic step; notebook 07)")
 
     sample = sub.add_parser("sample", help="draw a grid of faces from a trained run")
     sample.add_argument("--run-dir", type=Path, required=True)
@@ -277,8 +290,7 @@ def _train(args) -> int:
     from .training import train
 
     overrides = config_overrides(args)
-    run_options = dict(progress=not args.no_progress, checkpoint_minutes=args.checkpoint_minutes,
-                       step=args.step, distribute=args.distribute)
+    meta = None
     if args.resume:  # the run's data and settings are kept; only what was given changes
         if args.run_dir is None:
             raise ValueError("--resume needs --run-dir: the folder of the run to continue")
@@ -296,6 +308,11 @@ def _train(args) -> int:
             if args.preset is not None:
                 raise ValueError("cannot resume with --preset: the run keeps its settings; "
                                  "change single values with their flags (e.g. --lr-d)")
+    if args.conditional is not None or (meta is not None and "conditions" in meta):
+        return _train_conditional(args, overrides)
+    run_options = dict(progress=not args.no_progress, checkpoint_minutes=args.checkpoint_minutes,
+                       step=args.step or "fused", distribute=args.distribute)
+    if args.resume:
         train(run_dir=args.run_dir, resume=True, **run_options, **overrides)
         return 0
     train(data=args.data or "cartoon-faces", preset=args.preset or DEFAULT_PRESET,
@@ -304,14 +321,41 @@ def _train(args) -> int:
     return 0
 
 
+def _train_conditional(args, overrides: dict) -> int:
+    """``train --conditional ATTRS``, or ``--resume`` of a conditional run."""
+    from .config import DEFAULT_PRESET
+    from .conditional import train_conditional
+
+    if args.step == "fused" or args.distribute != "none":
+        raise ValueError("--step fused and --distribute do not apply to a conditional run: "
+                         "it trains with the classic step, on one device")
+    if not args.resume and (args.data is not None or args.repeat is not None):
+        raise ValueError("--data and --repeat do not apply to a conditional run: it trains on "
+                         "the built-in faces rendered with known attributes")
+    options = dict(progress=not args.no_progress, checkpoint_minutes=args.checkpoint_minutes)
+    if args.resume:
+        train_conditional(args.conditional, run_dir=args.run_dir, resume=True, **options,
+                          **overrides)
+    else:
+        train_conditional(args.conditional, preset=args.preset or DEFAULT_PRESET,
+                          run_dir=args.run_dir, seed=args.seed if args.seed is not None else 0,
+                          num_images=args.num_images, **options, **overrides)
+    return 0
+
+
 def _sample(args) -> int:
     import numpy as np
 
     from .gan import sample_noise
-    from .training import load_run
+    from .training import load_run, read_run_folder
     from .viz import save_image_grid
 
-    run = load_run(args.run_dir)
+    if "conditions" in read_run_folder(args.run_dir)[0]:  # faces for random attributes
+        from .conditional import load_conditional_run
+
+        run = load_conditional_run(args.run_dir)
+    else:
+        run = load_run(args.run_dir)
     noise = sample_noise(np.random.default_rng(args.seed), args.count, run.config.latent_dim)
     path = save_image_grid(run.sample(noise), args.out)
     print(f"wrote {args.count} samples from {args.run_dir} (step {run.step}) to {path}")

@@ -51,7 +51,8 @@ def batch_logs(model, x, y) -> dict[str, float]:
     """
     model.reset_metrics()
     # The first call traces and optimises the train function: quiet grappler's harmless line.
-    with quiet_first_run(model, (np.shape(x), np.shape(y))):
+    shapes = tuple(np.shape(v) for v in x) if isinstance(x, (list, tuple)) else np.shape(x)
+    with quiet_first_run(model, (shapes, np.shape(y))):
         logs = model.train_on_batch(x, y, return_dict=True)
         return {key: float(value) for key, value in logs.items()}
 
@@ -128,16 +129,30 @@ def build_gan(generator, discriminator, lr_d: float = 2e-4, lr_g: float = 2e-4,
         raise ValueError(
             f"generator makes images of shape {g_shape} but the discriminator expects {d_shape}"
         )
+    return compile_gan(keras.Sequential([generator, discriminator], name="gan"), discriminator,
+                       lr_d=lr_d, lr_g=lr_g, beta_1=beta_1)
+
+
+def compile_gan(gan, discriminator, lr_d: float = 2e-4, lr_g: float = 2e-4, beta_1: float = 0.5):
+    """Freeze D inside ``gan`` and compile ``gan`` for G's step (D first, if it is not yet).
+
+    ``gan`` is any model that feeds G's images to ``discriminator``: :func:`build_gan`'s
+    ``Sequential``, or the conditional one of :mod:`gan_helpers.conditional`.
+    """
     if not getattr(discriminator, "compiled", False):
         compile_discriminator(discriminator, lr_d=lr_d, beta_1=beta_1)
     discriminator.trainable = False
-    gan = keras.Sequential([generator, discriminator], name="gan")
     gan.compile(
         optimizer=keras.optimizers.Adam(learning_rate=lr_g, beta_1=beta_1),
         loss=keras.losses.BinaryCrossentropy(),
         metrics=[mean_score],
     )
     return gan
+
+
+def latent_size(generator) -> int:
+    """Length of G's noise input z (its first input; a conditional G also takes a label)."""
+    return int(generator.inputs[0].shape[-1])
 
 
 def sample_labels(rng: np.random.Generator, batch_size: int,
@@ -241,7 +256,7 @@ def draw_discriminator_inputs(rng: np.random.Generator, image_shape: tuple, late
 
 
 def train_discriminator(generator, discriminator, real_images, *, rng: np.random.Generator,
-                        config: GANConfig | None = None) -> dict[str, float]:
+                        config: GANConfig | None = None, conditions=None) -> dict[str, float]:
     """The discriminator's half of an iteration: one update on real and fake images together.
 
     As in DCGAN, D takes one optimiser step per iteration on the loss over a batch of
@@ -252,6 +267,9 @@ def train_discriminator(generator, discriminator, real_images, *, rng: np.random
         real_images: float32 (N, S, S, C) in [-1, 1].
         rng: NumPy generator for noise, labels and instance noise.
         config: labels, flips and instance noise (defaults: :class:`GANConfig`).
+        conditions: for a conditional GAN, float32 (N, L): the real images' attributes,
+            one-hot. Each fake is drawn for the attributes of the real image beside it,
+            and D sees every image with its attributes.
 
     Returns:
         ``d_loss`` (mean over both halves), ``d_loss_real``, ``d_loss_fake``, ``d_real``
@@ -259,15 +277,17 @@ def train_discriminator(generator, discriminator, real_images, *, rng: np.random
     """
     config = config or GANConfig()
     z, labels, noise = draw_discriminator_inputs(
-        rng, tuple(real_images.shape), int(generator.input_shape[-1]), config)
+        rng, tuple(real_images.shape), latent_size(generator), config)
     # Fakes made in training mode, as the generator sees itself in its own step (trap 2).
-    fake_images = generate_training_mode(generator, z)
+    fake_images = generate_training_mode(generator, z if conditions is None else [z, conditions])
     images = tf.concat([tf.convert_to_tensor(real_images, tf.float32), fake_images], axis=0)
     if noise is not None:
         # Instance noise on every image D sees, real and fake alike: on the real ones only,
         # D could tell them apart by the grain instead of by the faces.
         images = images + tf.constant(noise, dtype=images.dtype)
 
+    if conditions is not None:
+        images = [images, np.concatenate([conditions, conditions])]
     discriminator.trainable = True  # trap 1: set before every step, not once at compile
     logs = batch_logs(discriminator, images, labels)
     return {
@@ -280,23 +300,24 @@ def train_discriminator(generator, discriminator, real_images, *, rng: np.random
 
 
 def train_generator(generator, discriminator, gan, batch_size: int, *,
-                    rng: np.random.Generator) -> dict[str, float]:
+                    rng: np.random.Generator, conditions=None) -> dict[str, float]:
     """The generator's half: one update of G through ``gan`` with D frozen.
 
-    The targets are 1 ("real"): G is rewarded when the frozen D is fooled.
+    The targets are 1 ("real"): G is rewarded when the frozen D is fooled. A conditional
+    ``gan`` also takes ``conditions``, float32 (batch_size, L), the attributes asked for.
 
     Returns:
         ``g_loss`` and ``g_d_fake`` (mean D(G(z)) seen by G's step, before its update).
     """
-    latent_dim = int(generator.input_shape[-1])
     discriminator.trainable = False  # trap 1 again: frozen right before G's step
-    z = sample_noise(rng, batch_size, latent_dim)
-    logs = batch_logs(gan, z, np.ones((batch_size, 1), np.float32))
+    z = sample_noise(rng, batch_size, latent_size(generator))
+    logs = batch_logs(gan, z if conditions is None else [z, conditions],
+                      np.ones((batch_size, 1), np.float32))
     return {"g_loss": logs["loss"], "g_d_fake": logs["mean_score"]}
 
 
 def train_step(generator, discriminator, gan, real_images, *, rng: np.random.Generator,
-               config: GANConfig | None = None) -> dict[str, float]:
+               config: GANConfig | None = None, conditions=None) -> dict[str, float]:
     """Run one classic GAN iteration: D on real and fake images, then G through ``gan``.
 
     Args:
@@ -304,11 +325,15 @@ def train_step(generator, discriminator, gan, real_images, *, rng: np.random.Gen
         real_images: float32 (N, S, S, C) in [-1, 1].
         rng: NumPy generator for noise, labels and instance noise.
         config: labels, flips and instance noise (defaults: :class:`GANConfig`).
+        conditions: for a conditional GAN, the real images' attributes, float32 (N, L)
+            one-hot; G's step asks for the same ones.
 
     Returns:
         ``d_loss``, ``d_loss_real``, ``d_loss_fake``, ``g_loss``, ``d_real`` (mean D(x))
         and ``d_fake`` (mean D(G(z))), as floats.
     """
-    logs = train_discriminator(generator, discriminator, real_images, rng=rng, config=config)
-    g_logs = train_generator(generator, discriminator, gan, int(real_images.shape[0]), rng=rng)
+    logs = train_discriminator(generator, discriminator, real_images, rng=rng, config=config,
+                               conditions=conditions)
+    g_logs = train_generator(generator, discriminator, gan, int(real_images.shape[0]), rng=rng,
+                             conditions=conditions)
     return {**logs, "g_loss": g_logs["g_loss"]}

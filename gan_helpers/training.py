@@ -73,6 +73,10 @@ class Run:
             noise = sample_noise(np.random.default_rng(), count, self.config.latent_dim)
         return np.asarray(self.sampler(noise, training=False))
 
+    def progress_images(self) -> tuple[np.ndarray, int]:
+        """What the progress grids show: the fixed noise's images, and the grid's columns."""
+        return self.sample(self.fixed_noise), 8
+
 
 def new_run_dir(root="runs", name: str | None = None) -> Path:
     """A fresh folder under ``root``, named by the time unless ``name`` is given."""
@@ -132,7 +136,7 @@ def _append_history(run: Run) -> None:
     run.history_saved = len(run.history)
 
 
-def _history_of(run_dir: Path, state: dict) -> list[dict]:
+def checkpoint_history(run_dir: Path, state: dict) -> list[dict]:
     """The history a checkpoint covers: its first ``history_rows`` rows of
     ``history.jsonl`` (checkpoints written before 2026-11-25 hold the history themselves)."""
     if "history" in state:
@@ -269,27 +273,19 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
         FileNotFoundError: ``resume`` without a checkpoint in ``run_dir``.
         TrainingDiverged: a step produced NaN or inf (the last checkpoint stays).
     """
-    plan = _plan_run(data, preset, config, run_dir, resume, seed, num_images, repeat,
-                     dict(image_size=image_size, epochs=epochs, batch_size=batch_size,
-                          **overrides), epochs_given=epochs is not None)
+    plan = plan_run(data, preset, config, run_dir, resume, seed, num_images, repeat,
+                    dict(image_size=image_size, epochs=epochs, batch_size=batch_size,
+                         **overrides), epochs_given=epochs is not None)
     if step not in ("fused", "classic"):
         raise ValueError(f"step must be 'fused' or 'classic', got {step!r}")
-    run_dir = plan.run_dir
-    created = not run_dir.exists()
-    ckpt.check_writable(run_dir, needed_bytes=0)  # the disk space is checked once models exist
-    lock = ckpt.RunLock(run_dir).acquire()  # a second process on this folder stops here
-    try:
-        images, data_label = _load_images(plan, images, progress)
+
+    def prepare() -> TrainingJob:
+        loaded, data_label = _load_images(plan, images, progress)
         strategy = make_strategy(distribute)
         if strategy is not None and step != "fused":
             raise ValueError("distribute needs step='fused': the classic train_on_batch loop "
                              "runs on one device")
-        run, rng, position = _start_run(plan, data_label, len(images), strategy)
-        _write_run_files(run, plan, len(images))
-        if progress:
-            print(f"Training {plan.config.image_size} px DCGAN on {run.num_images} images "
-                  f"({data_label}), {steps_per_epoch(run.num_images, plan.config.batch_size)} "
-                  f"steps/epoch, epochs {run.epoch + 1}-{plan.config.epochs} -> {run_dir}")
+        run, rng, position = _start_run(plan, data_label, len(loaded), strategy)
         if step == "fused":
             fused = FusedStep(run.generator, run.discriminator, run.gan, plan.config,
                               strategy=strategy)
@@ -300,8 +296,61 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
             def one_step(real):
                 return train_step(run.generator, run.discriminator, run.gan, real, rng=rng,
                                   config=plan.config)
-        seconds = _epoch_loop(run, images, plan, one_step, rng, position,
-                              monitor=monitor or TrainingMonitor(), progress=progress,
+        return TrainingJob(run, loaded, rng, position, one_step)
+
+    return run_training(plan, prepare, monitor=monitor, progress=progress,
+                        checkpoint_minutes=checkpoint_minutes, on_epoch_end=on_epoch_end)
+
+
+# ---------------------------------------------------------------- the stages of train()
+
+@dataclasses.dataclass
+class RunPlan:
+    """What :func:`train` resolved before touching the run folder."""
+    config: GANConfig
+    run_dir: Path
+    data: str
+    seed: int
+    num_images: int | None
+    repeat: int
+    latest: Path | None  # the checkpoint to resume from, or None for a new run
+
+
+@dataclasses.dataclass
+class TrainingJob:
+    """A run ready to train: what :func:`run_training` needs from its ``prepare`` stage.
+
+    ``batches(epoch, skip_batches)`` yields what ``one_step`` takes, one item per
+    iteration (default: :func:`gan_helpers.iterate_batches` over ``images``, as the run's
+    seed, batch size, flips and repeats say). ``meta`` goes into ``config.json`` too.
+    """
+    run: Run
+    images: np.ndarray  # uint8 (N, S, S, C): the unique training images
+    rng: np.random.Generator
+    position: tuple  # (step_in_epoch, elapsed_seconds) to continue from
+    one_step: object  # batch -> logs of one iteration
+    batches: object = None
+    what: str = "DCGAN"  # named in the first line printed
+    meta: dict = dataclasses.field(default_factory=dict)
+
+
+def run_training(plan: RunPlan, prepare, *, monitor=None, progress: bool = True,
+                 checkpoint_minutes: float | None = None, on_epoch_end=None) -> Run:
+    """Lock the run folder, ``prepare()`` the :class:`TrainingJob`, train it to its epochs
+    and draw its figures. Should it fail before anything is written, no folder is left."""
+    run_dir = plan.run_dir
+    created = not run_dir.exists()
+    ckpt.check_writable(run_dir, needed_bytes=0)  # the disk space is checked once models exist
+    lock = ckpt.RunLock(run_dir).acquire()  # a second process on this folder stops here
+    try:
+        job = prepare()
+        run = job.run
+        _write_run_files(run, plan, len(job.images), job.meta)
+        if progress:
+            print(f"Training {plan.config.image_size} px {job.what} on {run.num_images} images "
+                  f"({run.data}), {steps_per_epoch(run.num_images, plan.config.batch_size)} "
+                  f"steps/epoch, epochs {run.epoch + 1}-{plan.config.epochs} -> {run_dir}")
+        seconds = _epoch_loop(job, plan, monitor=monitor or TrainingMonitor(), progress=progress,
                               checkpoint_minutes=checkpoint_minutes, on_epoch_end=on_epoch_end)
         write_run_figures(run)
         if progress:
@@ -316,22 +365,8 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
         lock.release()
 
 
-# ---------------------------------------------------------------- the stages of train()
-
-@dataclasses.dataclass
-class _Plan:
-    """What :func:`train` resolved before touching the run folder."""
-    config: GANConfig
-    run_dir: Path
-    data: str
-    seed: int
-    num_images: int | None
-    repeat: int
-    latest: Path | None  # the checkpoint to resume from, or None for a new run
-
-
-def _plan_run(data, preset, config, run_dir, resume, seed, num_images, repeat, given: dict,
-              epochs_given: bool) -> _Plan:
+def plan_run(data, preset, config, run_dir, resume, seed, num_images, repeat, given: dict,
+             epochs_given: bool) -> RunPlan:
     """Resolve the configuration: a new run's from the preset (or ``config``) and the given
     values, a resumed run's from its folder with the given values changing what may change."""
     explicit = {k: v for k, v in given.items() if v is not None}
@@ -356,8 +391,8 @@ def _plan_run(data, preset, config, run_dir, resume, seed, num_images, repeat, g
         config, changes = _check_resumable(meta["config"], explicit)
         for key, (old, new) in changes.items():
             print(f"resuming {run_dir} with {key}={new} (was {old})")
-        return _Plan(config, run_dir, meta["data"], meta["seed"], meta["num_images"],
-                     meta.get("repeat", 1), latest)
+        return RunPlan(config, run_dir, meta["data"], meta["seed"], meta["num_images"],
+                       meta.get("repeat", 1), latest)
     if config is None:
         config = make_config(preset, **explicit)
     else:  # a copy: the caller's config stays as it was
@@ -369,10 +404,10 @@ def _plan_run(data, preset, config, run_dir, resume, seed, num_images, repeat, g
     if (run_dir / "checkpoints" / ckpt.LATEST).exists():
         raise ValueError(f"{run_dir} already holds a run: pass resume=True (--resume) "
                          f"to continue it, or choose another run folder")
-    return _Plan(config, run_dir, data, seed, num_images, repeat, None)
+    return RunPlan(config, run_dir, data, seed, num_images, repeat, None)
 
 
-def _load_images(plan: _Plan, images, progress: bool) -> tuple[np.ndarray, str]:
+def _load_images(plan: RunPlan, images, progress: bool) -> tuple[np.ndarray, str]:
     """The training images (loaded from ``plan.data`` unless given) and their label."""
     config = plan.config
     if images is None:
@@ -393,27 +428,38 @@ def _load_images(plan: _Plan, images, progress: bool) -> tuple[np.ndarray, str]:
     return images, label
 
 
-def _start_run(plan: _Plan, data_label: str, unique_images: int, strategy):
+def _start_run(plan: RunPlan, data_label: str, unique_images: int, strategy):
     """Build the models and the :class:`Run`, restored from ``plan.latest`` when resuming.
 
     Returns ``(run, rng, (step_in_epoch, elapsed_seconds))``.
     """
     config, seed = plan.config, plan.seed
     generator, discriminator, gan = build_models(config, seed, strategy=strategy)
-    rng = rng_stream(seed, "training")
     fixed_noise = sample_noise(rng_stream(seed, "fixed_noise"), FIXED_NOISE_COUNT, config.latent_dim)
     run = Run(generator, discriminator, gan, config, plan.run_dir, fixed_noise,
               data=data_label, seed=seed, num_images=unique_images * plan.repeat,
               ema=GeneratorEMA(generator, config.ema) if config.ema else None)
+    return restore_run(run, plan, strategy)
+
+
+def restore_run(run: Run, plan: RunPlan, strategy=None):
+    """The run's random stream, and, when resuming from ``plan.latest``, its weights,
+    optimisers, fixed noise, history, counters and random state.
+
+    Returns ``(run, rng, (step_in_epoch, elapsed_seconds))``.
+    """
+    config = run.config
+    rng = rng_stream(plan.seed, "training")
     if plan.latest is None:
         return run, rng, (0, 0.0)
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
-        saved_state, arrays = ckpt.load_checkpoint(plan.latest, generator, discriminator, gan)
+        saved_state, arrays = ckpt.load_checkpoint(plan.latest, run.generator, run.discriminator,
+                                                   run.gan)
     run.fixed_noise = arrays["fixed_noise"]
-    _restore_seed_states(discriminator, arrays)
+    _restore_seed_states(run.discriminator, arrays)
     if run.ema is not None:
         run.ema.restore(arrays)
-    run.history = _history_of(plan.run_dir, saved_state)
+    run.history = checkpoint_history(plan.run_dir, saved_state)
     _rewrite_history(run)  # drops rows a crash left beyond the checkpoint
     run.epoch, run.step = saved_state["epoch"], saved_state["step"]
     config.epochs = max(config.epochs, run.epoch)  # fewer than done: train none, keep all
@@ -430,32 +476,36 @@ def _rewrite_history(run: Run) -> None:
     run.history_saved = len(run.history)
 
 
-def _write_run_files(run: Run, plan: _Plan, unique_images: int) -> None:
-    """Check the disk, then write ``config.json`` and ``fixed_noise.npy``."""
+def _write_run_files(run: Run, plan: RunPlan, unique_images: int, meta: dict | None = None) -> None:
+    """Check the disk, then write ``config.json`` (with ``meta``) and ``fixed_noise.npy``."""
     ckpt.check_writable(run.run_dir, needed_bytes=(ckpt.KEEP + 1) * ckpt.checkpoint_bytes(
         run.generator, run.discriminator) + 20 * 2**20)  # two kept, one being written, pictures
     (run.run_dir / "progress").mkdir(exist_ok=True)
     ckpt.write_text_atomic(run.run_dir / "config.json", json.dumps(
         {"config": run.config.to_dict(), "data": run.data, "seed": plan.seed,
-         "num_images": unique_images, "repeat": plan.repeat},
+         "num_images": unique_images, "repeat": plan.repeat, **(meta or {})},
         indent=2))
     np.save(run.run_dir / "fixed_noise.npy", run.fixed_noise)
 
 
-def _epoch_loop(run: Run, images, plan: _Plan, one_step, rng, position, *, monitor, progress,
-                checkpoint_minutes, on_epoch_end) -> float:
+def _epoch_loop(job: TrainingJob, plan: RunPlan, *, monitor, progress, checkpoint_minutes,
+                on_epoch_end) -> float:
     """Train until ``run.config.epochs``; after every epoch draw the grid, check the samples,
     checkpoint and call ``on_epoch_end``. Returns the run's training seconds."""
+    run, images, one_step, rng = job.run, job.images, job.one_step, job.rng
     config = run.config
     steps = steps_per_epoch(run.num_images, config.batch_size)
-    step_in_epoch, elapsed = position
+    step_in_epoch, elapsed = job.position
     real_reference = scale_images(images[:FIXED_NOISE_COUNT])
     start = time.perf_counter() - elapsed
     last_save = time.perf_counter()
     while run.epoch < config.epochs:
-        batches = iterate_batches(images, config.batch_size, shuffle=True,
-                                  flip=config.flip_images, seed=plan.seed, epoch=run.epoch,
-                                  skip_batches=step_in_epoch, repeat=plan.repeat)
+        if job.batches is not None:
+            batches = job.batches(run.epoch, step_in_epoch)
+        else:
+            batches = iterate_batches(images, config.batch_size, shuffle=True,
+                                      flip=config.flip_images, seed=plan.seed, epoch=run.epoch,
+                                      skip_batches=step_in_epoch, repeat=plan.repeat)
         bar = _progress_bar(steps, step_in_epoch, f"epoch {run.epoch + 1}/{config.epochs}", progress)
         for real in batches:
             logs = one_step(real)
@@ -481,8 +531,9 @@ def _epoch_loop(run: Run, images, plan: _Plan, one_step, rng, position, *, monit
         step_in_epoch = 0
         if run.ema is not None:  # the average's own BatchNorm statistics, for sampling
             run.ema.recalibrate(seed=plan.seed)
-        samples = run.sample(run.fixed_noise)
-        viz.save_image_grid(samples, run.run_dir / "progress" / f"epoch_{run.epoch:04d}.png", ncols=8)
+        samples, ncols = run.progress_images()
+        viz.save_image_grid(samples, run.run_dir / "progress" / f"epoch_{run.epoch:04d}.png",
+                            ncols=ncols)
         _warn(run, monitor.check_samples(run.step, samples, real_reference), bar)
         _save(run, rng, 0, time.perf_counter() - start)
         if on_epoch_end is not None:  # its time is not training time
@@ -560,24 +611,38 @@ def write_run_figures(run: Run) -> None:
                         run.run_dir / "losses.png")
         viz.save_figure(viz.plot_scores(run.history, steps_per_epoch=steps).figure,
                         run.run_dir / "scores.png")
-    viz.save_image_grid(run.sample(run.fixed_noise), run.run_dir / "samples.png", ncols=8)
+    samples, ncols = run.progress_images()
+    viz.save_image_grid(samples, run.run_dir / "samples.png", ncols=ncols)
 
 
-def load_run(run_dir) -> Run:
-    """Rebuild a run's models from its last checkpoint (for sampling or evaluation)."""
+def read_run_folder(run_dir) -> tuple[dict, Path]:
+    """A trained run folder's ``config.json`` and its last complete checkpoint.
+
+    Raises:
+        FileNotFoundError: no such folder, or no complete checkpoint in it.
+    """
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"run folder not found: {run_dir}")
     latest = ckpt.latest_checkpoint(run_dir / "checkpoints")
     if latest is None or not (run_dir / "config.json").exists():
         raise FileNotFoundError(f"no complete checkpoint in {run_dir}: train it first")
-    meta = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+    return json.loads((run_dir / "config.json").read_text(encoding="utf-8")), latest
+
+
+def load_run(run_dir) -> Run:
+    """Rebuild a run's models from its last checkpoint (for sampling or evaluation)."""
+    run_dir = Path(run_dir)
+    meta, latest = read_run_folder(run_dir)
+    if "conditions" in meta:
+        raise ValueError(f"{run_dir} holds a conditional run: load it with "
+                         f"gan_helpers.conditional.load_conditional_run")
     config = GANConfig.from_dict(meta["config"])
     generator, discriminator, gan = build_models(config, meta["seed"])
     state, arrays = ckpt.load_checkpoint(latest, generator, discriminator, gan)
     run = Run(generator, discriminator, gan, config, run_dir, arrays["fixed_noise"],
-              history=_history_of(run_dir, state), epoch=state["epoch"], step=state["step"],
-              data=meta["data"], seed=meta["seed"],
+              history=checkpoint_history(run_dir, state), epoch=state["epoch"],
+              step=state["step"], data=meta["data"], seed=meta["seed"],
               num_images=meta["num_images"] * meta.get("repeat", 1),
               ema=GeneratorEMA(generator, config.ema) if config.ema else None)
     if run.ema is not None:

@@ -55,17 +55,26 @@ def save_image_grid(images, path, ncols: int | None = None, scale: int = 1) -> P
 
 
 def plot_image_grid(images, ncols: int | None = None, title: str | None = None, ax=None,
-                    figsize=(6, 6), interpolation: str = "nearest"):
+                    figsize=(6, 6), interpolation: str = "nearest", row_labels=None):
     """Show :func:`make_image_grid` with matplotlib; returns the axes.
 
     ``interpolation="nearest"`` keeps pixels sharp (and stored notebook PNGs small).
+    ``row_labels``: one text per row of the grid, written to its left.
     """
     import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots(figsize=figsize)
-    ax.imshow(make_image_grid(images, ncols), interpolation=interpolation)
+    grid = make_image_grid(images, ncols)
+    ax.imshow(grid, interpolation=interpolation)
     ax.set_axis_off()
+    if row_labels is not None:
+        rows = int(np.ceil(len(images) / (ncols or int(np.ceil(np.sqrt(len(images)))))))
+        if len(row_labels) != rows:
+            raise ValueError(f"row_labels has {len(row_labels)} entries for {rows} rows")
+        step = (grid.shape[0] - 2) / rows  # make_image_grid's default padding is 2
+        for row, text in enumerate(row_labels):
+            ax.text(-4, 2 + (row + 0.5) * step, text, ha="right", va="center", fontsize=8)
     if title:
         ax.set_title(title)
     return ax

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -49,6 +50,16 @@ def merge_streams(outputs: list, joiner: str = "") -> list:
     return merged
 
 
+def is_progress_widget(output) -> bool:
+    """A tqdm bar shown as a widget: the notebook stores only its first frame ("0%|"),
+    never where it ended (the widget updates itself over messages that are not stored)."""
+    data = output.get("data", {})
+    plain = data.get("text/plain", "")
+    plain = "".join(plain) if isinstance(plain, list) else plain
+    return ("application/vnd.jupyter.widget-view+json" in data
+            and re.search(r"\d+%\|", plain) is not None)
+
+
 def clean_outputs(nb, joiner: str = "") -> list[str]:
     """Merge and collapse progress bars, hide machine paths; return the problems found."""
     problems = []
@@ -56,7 +67,8 @@ def clean_outputs(nb, joiner: str = "") -> list[str]:
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        cell.outputs = merge_streams(cell.get("outputs", []), joiner)
+        cell.outputs = [o for o in merge_streams(cell.get("outputs", []), joiner)
+                        if not is_progress_widget(o)]
         for output in cell.outputs:
             if output.output_type == "error":
                 problems.append(f"cell {index}: {output.ename}: {output.evalue}")

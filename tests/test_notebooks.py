@@ -60,6 +60,9 @@ def test_stored_outputs_are_a_clean_real_run(path):
                 assert not NOISE.search(text), text[:200]
                 assert not MACHINE_PATHS.search(text), text[:200]
                 assert "\r" not in text
+            # a progress-bar widget stores only its first frame, "0%|": execute.py drops it
+            assert not ("application/vnd.jupyter.widget-view+json" in output.get("data", {})
+                        and "%|" in "".join(output["data"].get("text/plain", ""))), _source(cell)[:80]
             for value in output.get("data", {}).values():
                 if isinstance(value, (str, list)) and "image/" not in str(value)[:20]:
                     joined = "".join(value) if isinstance(value, list) else value

@@ -19,6 +19,20 @@ def test_grid_layout_and_value_ranges():
         viz.make_image_grid(np.zeros((0, 4, 4, 3)))
 
 
+def test_grid_row_labels_sit_beside_their_rows():
+    import matplotlib.pyplot as plt
+
+    images = np.zeros((6, 8, 8, 3), np.uint8)
+    ax = viz.plot_image_grid(images, ncols=2, row_labels=["a", "b", "c"])
+    texts = {t.get_text(): t.get_position() for t in ax.texts}
+    assert list(texts) == ["a", "b", "c"]
+    centres = [texts[k][1] for k in "abc"]  # 2 + (row + 0.5) * 10 px down the grid
+    assert centres == pytest.approx([7.0, 17.0, 27.0])
+    with pytest.raises(ValueError, match="2 entries for 3 rows"):
+        viz.plot_image_grid(images, ncols=2, row_labels=["a", "b"])
+    plt.close("all")
+
+
 def test_save_grid_and_gif(tmp_path):
     frames = []
     for i in range(3):

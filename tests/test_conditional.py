@@ -1,0 +1,222 @@
+"""The conditional GAN: models, the frozen D with labels, a run with resume, obedience.
+
+Tiny models at 32 px on a few dozen labelled faces (rendered once per session into the
+session's cache folder); the attribute classifier is the session's quick one (see
+tests/test_attributes.py), so the obedience assertions leave wide margins.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import gan_helpers as gh
+from gan_helpers import attributes as attr, cli, conditional as cond
+
+TINY = dict(image_size=32, filters=8, latent_dim=16, batch_size=8)
+VALUES = cond.condition_values(("hair_colour", "skin"))  # 4 + 4 values
+LABEL_DIM = 8
+
+
+def _config(**overrides):
+    return gh.make_config("cartoon", **{**TINY, "d_augment": "translation", **overrides})
+
+
+def _models(seed=0, **overrides):
+    return cond.build_conditional_models(_config(**overrides), LABEL_DIM, seed=seed)
+
+
+def _batch(count=8, seed=0):
+    rng = np.random.default_rng(seed)
+    images = rng.uniform(-1, 1, (count, 32, 32, 3)).astype(np.float32)
+    labels = {name: rng.integers(0, len(v), count) for name, v in VALUES.items()}
+    return images, cond.encode_conditions(labels, VALUES)
+
+
+def test_labels_are_one_hot_blocks_and_every_combination_is_listed():
+    onehot = cond.encode_conditions({"hair_colour": np.array([0, 3]), "skin": np.array([2, 2])},
+                                    VALUES)
+    assert onehot.shape == (2, LABEL_DIM) and onehot.dtype == np.float32
+    assert onehot.tolist() == [[1, 0, 0, 0, 0, 0, 1, 0], [0, 0, 0, 1, 0, 0, 1, 0]]
+    rows = cond.every_combination(VALUES)
+    assert len(rows["hair_colour"]) == 16
+    assert len(set(zip(rows["hair_colour"], rows["skin"]))) == 16
+    full = cond.to_attribute_labels({"hair_colour": np.array([1]), "skin": np.array([3])}, VALUES)
+    every = attr.attribute_values()
+    assert every["hair_colour"][full["hair_colour"][0]] == VALUES["hair_colour"][1]
+    assert every["skin"][full["skin"][0]] == VALUES["skin"][3]
+
+
+def test_a_run_asks_for_values_by_name_value_or_index(tmp_path):
+    run = cond.ConditionalRun(*_models(), _config(), tmp_path, np.zeros((8, 16), np.float32),
+                              values=VALUES)
+    labels = run.labels_for(3, hair_colour="green", skin="763900")
+    assert labels["hair_colour"].tolist() == [2, 2, 2] and labels["skin"].tolist() == [3, 3, 3]
+    assert run.labels_for(2, hair_colour=1)["hair_colour"].tolist() == [1, 1]
+    assert set(run.labels_for(50)["skin"]) <= {0, 1, 2, 3}  # not chosen: drawn at random
+    with pytest.raises(ValueError, match="hair_colour must be one of black, blonde, green, pink"):
+        run.labels_for(1, hair_colour="purple")
+    with pytest.raises(ValueError, match="not glasses"):
+        run.labels_for(1, glasses="none")
+    assert cond.describe_value("hair_colour", "3eac2c") == "green hair"
+    assert run.sample(count=4).shape == (4, 32, 32, 3)
+
+
+def test_unknown_or_repeated_attributes_and_colour_augmentation_are_refused():
+    with pytest.raises(ValueError, match="cannot condition on 'nose'; choose from hair_colour"):
+        cond.parse_attributes("hair_colour,nose")
+    with pytest.raises(ValueError, match="repeat"):
+        cond.parse_attributes(["skin", "skin"])
+    with pytest.raises(ValueError, match="'color' changes the hair and skin colours"):
+        cond.build_conditional_discriminator(32, LABEL_DIM, 8, augment="color,translation")
+
+
+def test_conditional_models_have_the_right_shapes_and_sequential_bodies():
+    generator, discriminator, gan = _models()
+    images, conditions = _batch(8)
+    z = gh.sample_noise(np.random.default_rng(0), 8, 16)
+    fakes = np.asarray(generator([z, conditions], training=False))
+    assert fakes.shape == (8, 32, 32, 3) and fakes.min() >= -1 and fakes.max() <= 1
+    scores = np.asarray(discriminator([images, conditions]))
+    assert scores.shape == (8, 1) and ((scores > 0) & (scores < 1)).all()
+    assert np.asarray(gan([z, conditions])).shape == (8, 1)
+    # The DCGAN bodies stay Sequential: G's takes z and the label joined, D's 3 + 8 channels.
+    g_body, d_body = generator.get_layer("generator"), discriminator.get_layer("discriminator")
+    assert isinstance(g_body, gh.keras.Sequential) and isinstance(d_body, gh.keras.Sequential)
+    assert g_body.input_shape == (None, 16 + LABEL_DIM)
+    assert d_body.input_shape == (None, 32, 32, 3 + LABEL_DIM)
+
+
+def test_the_label_changes_what_g_draws_and_what_d_says():
+    generator, discriminator, _ = _models()
+    images, _ = _batch(4)
+    z = gh.sample_noise(np.random.default_rng(1), 4, 16)
+    first = cond.encode_conditions({"hair_colour": np.zeros(4, int), "skin": np.zeros(4, int)},
+                                   VALUES)
+    other = cond.encode_conditions({"hair_colour": np.full(4, 2), "skin": np.full(4, 3)}, VALUES)
+    drawn = [np.asarray(generator([z, c], training=False)) for c in (first, other)]
+    judged = [np.asarray(discriminator([images, c])) for c in (first, other)]
+    assert np.abs(drawn[0] - drawn[1]).max() > 1e-4  # same z, other label, other face
+    assert np.abs(judged[0] - judged[1]).max() > 1e-6  # same image, other label, other score
+
+
+def _check_frozen_iteration(generator, discriminator, gan, rng, batch=8):
+    images, conditions = _batch(batch, seed=int(rng.integers(1000)))
+    d_before, g_before = gh.snapshot_weights(discriminator), gh.snapshot_weights(generator)
+    gh.train_discriminator(generator, discriminator, images, rng=rng, conditions=conditions)
+    changed, total = gh.count_changed_weights(d_before, discriminator)
+    assert changed == total, "D must update every weight in its own step"
+    assert gh.count_changed_weights(g_before, generator, trainable_only=True)[0] == 0
+
+    d_before, g_before = gh.snapshot_weights(discriminator), gh.snapshot_weights(generator)
+    gh.train_generator(generator, discriminator, gan, batch, rng=rng, conditions=conditions)
+    changed, _ = gh.count_changed_weights(d_before, discriminator)
+    assert changed == 0, "D must stay frozen in G's step"
+    changed, total = gh.count_changed_weights(g_before, generator, trainable_only=True)
+    assert changed == total, "G must update every weight in its step"
+
+
+@pytest.mark.parametrize("g_first", [False, True], ids=["d_traced_first", "g_traced_first"])
+def test_d_learns_in_its_step_and_stays_frozen_in_g_step(g_first):
+    # minibatch_std 4 and DiffAugment, as a conditional run uses them.
+    generator, discriminator, gan = _models(minibatch_std=4)
+    rng = np.random.default_rng(0)
+    if g_first:
+        gh.train_generator(generator, discriminator, gan, 8, rng=rng, conditions=_batch(8)[1])
+    for batch in (8, 8, 12):  # a new batch size retraces both train functions
+        _check_frozen_iteration(generator, discriminator, gan, rng, batch)
+
+
+def _train(run_dir, epochs, **kwargs):
+    return cond.train_conditional("hair_colour,skin", run_dir=run_dir, epochs=epochs,
+                                  num_images=32, progress=False, **{**TINY, **kwargs})
+
+
+def _without_time(history):
+    return [{k: v for k, v in row.items() if k != "seconds"} for row in history]
+
+
+def test_a_run_draws_one_row_per_combination_and_resumes_as_if_never_stopped(tmp_path):
+    whole = _train(tmp_path / "whole", epochs=2)
+    assert whole.step == 8 and whole.epoch == 2  # 32 faces / 8 = 4 steps per epoch
+    assert whole.config.d_augment == "translation"  # the preset's, without colour
+    meta = json.loads((whole.run_dir / "config.json").read_text())
+    assert meta["conditions"] == VALUES and meta["data"] == cond.LABELLED_FACES
+    grid = gh.make_image_grid(whole.condition_grid(), ncols=cond.GRID_COLUMNS)
+    assert grid.shape[:2] == (16 * 34 + 2, 8 * 34 + 2)  # 16 combinations x 8 fixed z
+    with Image.open(whole.run_dir / "progress" / "epoch_0002.png") as picture:
+        assert picture.size == (8 * 34 + 2, 16 * 34 + 2)
+    assert len(whole.row_titles()) == 16 and whole.row_titles()[0] == "black hair, light skin"
+
+    part = _train(tmp_path / "part", epochs=1)
+    resumed = cond.train_conditional(run_dir=tmp_path / "part", resume=True, epochs=2,
+                                     progress=False)
+    assert resumed.values == VALUES and resumed.step == 8
+    assert np.array_equal(resumed.fixed_noise, part.fixed_noise)
+    # Same batches with the same labels, noise and optimiser state as the run never stopped.
+    assert len(resumed.history) == len(whole.history) == 8
+    for row, same in zip(_without_time(resumed.history), _without_time(whole.history)):
+        assert row == pytest.approx(same, rel=1e-4, abs=1e-6)
+    for a, b in zip(resumed.generator.get_weights(), whole.generator.get_weights()):
+        assert np.allclose(a, b, atol=1e-5)
+    loaded = cond.load_conditional_run(tmp_path / "part")
+    assert loaded.step == 8 and np.allclose(loaded.condition_grid(), resumed.condition_grid(),
+                                            atol=1e-5)
+    with pytest.raises(ValueError, match="conditioned on hair_colour,skin, not skin"):
+        cond.train_conditional("skin", run_dir=tmp_path / "part", resume=True, progress=False)
+
+
+def test_cli_trains_with_conditional_and_rejects_unknown_attributes(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--conditional", "hair_colour,nose"])
+    assert exit_info.value.code == cli.EXIT_USAGE
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "cannot condition on 'nose'" in error
+    assert cli.main(["train", "--conditional", "skin", "--data", "faces"]) == cli.EXIT_USAGE
+    assert "--data and --repeat do not apply" in capsys.readouterr().err
+
+    flags = ["--image-size", "32", "--filters", "8", "--latent-dim", "16", "--batch-size", "8",
+             "--num-images", "32", "--no-progress", "--run-dir", str(tmp_path / "run")]
+    assert cli.main(["train", "--conditional", "skin", "--epochs", "1", *flags]) == 0
+    # --resume finds the run's attributes by itself.
+    assert cli.main(["train", "--resume", "--run-dir", str(tmp_path / "run"), "--epochs", "2",
+                     "--no-progress"]) == 0
+    run = cond.load_conditional_run(tmp_path / "run")
+    assert run.values == {"skin": VALUES["skin"]} and run.step == 8
+    # sample draws faces for random attributes; load_run says which loader to use.
+    assert cli.main(["sample", "--run-dir", str(tmp_path / "run"), "--count", "4",
+                     "--out", str(tmp_path / "s.png")]) == 0
+    with Image.open(tmp_path / "s.png") as picture:
+        assert picture.size == (2 * 34 + 2, 2 * 34 + 2)
+    with pytest.raises(ValueError, match="load_conditional_run"):
+        gh.load_run(tmp_path / "run")
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    # Session cache folder (conftest): trained once in quick mode, loaded after that.
+    return attr.load_attribute_classifier(progress=False)
+
+
+def test_obedience_is_high_for_real_faces_and_low_for_wrong_labels(classifier):
+    images, labels = cond.load_labelled_faces(64, 32, progress=False)
+    truthful = cond.score_obedience(classifier, images, labels, VALUES)
+    # Each wrong label: the next value round, never the true one.
+    wrong = {name: (index + 1) % len(VALUES[name]) for name, index in labels.items()}
+    lying = cond.score_obedience(classifier, images, wrong, VALUES)
+    print(f"\nreal faces read back (quick classifier): {truthful}")
+    assert truthful["chance"] == {"hair_colour": 0.25, "skin": 0.25}
+    for name in VALUES:
+        assert truthful[name] > 0.75, name  # quick classifier, AMD EPYC: 0.89, 0.92
+        assert lying[name] < 0.1, name
+    assert truthful["all"] <= min(truthful["hair_colour"], truthful["skin"])
+
+
+def test_measure_obedience_on_a_tiny_run_gives_shares(tmp_path, classifier):
+    run = _train(tmp_path / "run", epochs=1)
+    result = cond.measure_obedience(run, classifier, per_combination=2)
+    assert result["count"] == 32  # 16 combinations x 2
+    for key in ("hair_colour", "skin", "all"):
+        assert 0.0 <= result[key] <= 1.0
