@@ -82,6 +82,9 @@ def clean_outputs(nb, joiner: str = "") -> list[str]:
                 plain = output.get("data", {}).get("text/plain")
                 if isinstance(plain, str):
                     output["data"]["text/plain"] = plain.replace(str(ROOT), "<repo>").replace(home, "~")
+    if not any("application/vnd.jupyter.widget-view+json" in o.get("data", {})
+               for c in nb.cells if c.cell_type == "code" for o in c.outputs):
+        nb.metadata.pop("widgets", None)  # the state of widgets no output shows any more
     return problems
 
 
