@@ -228,9 +228,8 @@ def train_attribute_classifier(count: int | None = None, epochs: int | None = No
     model.fit(x[:split], {k: v[:split] for k, v in labels.items()}, batch_size=64,
               epochs=epochs, verbose=1 if progress else 0, callbacks=[schedule])
     classifier = AttributeClassifier(model)
-    predicted = classifier.predict(x[split:])
-    classifier.accuracy = {name: round(float(np.mean(predicted[name] == labels[name][split:])), 4)
-                           for name in values}
+    held_out = attribute_accuracy(classifier, x[split:], {k: v[split:] for k, v in labels.items()})
+    classifier.accuracy = {name: held_out[name] for name in values}
     if save_to is not None:
         save_to = Path(save_to)
         save_to.parent.mkdir(parents=True, exist_ok=True)

@@ -72,7 +72,7 @@ def _check_images(images) -> np.ndarray:
 
 def iterate_batches(images: np.ndarray, batch_size: int = 64, shuffle: bool = True,
                     flip: bool = True, seed: int = 0, epoch: int = 0, skip_batches: int = 0,
-                    repeat: int = 1):
+                    repeat: int = 1, with_indices: bool = False):
     """Yield one epoch of float32 batches in [-1, 1], assembled with NumPy.
 
     The same batches as :func:`make_dataset` (same :func:`batch_plan`), without
@@ -85,7 +85,9 @@ def iterate_batches(images: np.ndarray, batch_size: int = 64, shuffle: bool = Tr
     way): each batch reads only its own images, sorted by index for the disk's sake.
 
     Yields:
-        float32 (batch_size, S, S, C) in [-1, 1].
+        float32 (batch_size, S, S, C) in [-1, 1]; with ``with_indices``, ``(batch,
+        indices)``, the int64 (batch_size,) rows of ``images`` it holds (to pick each
+        image's labels).
     """
     images = _check_images(images)
     indices, flips = batch_plan(len(images), batch_size, seed, epoch, shuffle, flip, repeat)
@@ -95,7 +97,7 @@ def iterate_batches(images: np.ndarray, batch_size: int = 64, shuffle: bool = Tr
         batch[order] = images[index[order]]
         batch = scale_images(batch)
         batch[mirror] = batch[mirror][:, :, ::-1]
-        yield batch
+        yield (batch, index) if with_indices else batch
 
 
 def make_dataset(images: np.ndarray, batch_size: int = 64, shuffle: bool = True,

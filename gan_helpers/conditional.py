@@ -28,7 +28,7 @@ import numpy as np
 from . import checkpoint as ckpt
 from ._tf import keras
 from .attributes import attribute_accuracy, attribute_values, render_labelled_faces
-from .batches import batch_plan, iterate_batches
+from .batches import iterate_batches
 from .config import DEFAULT_PRESET, GANConfig, parse_augment, quick_value, rng_stream, set_seed
 from .gan import compile_gan, latent_size, sample_noise, train_step
 from .hardware import resolve_precision
@@ -372,11 +372,9 @@ def train_conditional(attributes=None, preset: str = DEFAULT_PRESET, *,
             num_images=len(images), values=values), plan)
 
         def batches(epoch, skip_batches):
-            indices, _ = batch_plan(len(images), cfg.batch_size, plan.seed, epoch,
-                                    flip=cfg.flip_images)
-            reals = iterate_batches(images, cfg.batch_size, flip=cfg.flip_images, seed=plan.seed,
-                                    epoch=epoch, skip_batches=skip_batches)
-            for real, index in zip(reals, indices[skip_batches:]):
+            for real, index in iterate_batches(images, cfg.batch_size, flip=cfg.flip_images,
+                                               seed=plan.seed, epoch=epoch,
+                                               skip_batches=skip_batches, with_indices=True):
                 yield real, onehot[index]
 
         def one_step(batch):

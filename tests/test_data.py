@@ -209,3 +209,14 @@ def test_repeat_shows_every_image_that_often_by_index(tmp_path):
     assert np.allclose(seen, images[order % 10][:, 0, 0, 0] / 127.5 - 1)
     with pytest.raises(ValueError, match="repeat must be a positive integer"):
         data.batch_plan(10, 5, repeat=0)
+
+
+def test_iterate_batches_can_name_the_rows_of_each_batch():
+    images = np.arange(10, dtype=np.uint8)[:, None, None, None].repeat(2, 1).repeat(2, 2).repeat(3, 3)
+    plain = list(data.iterate_batches(images, batch_size=4, seed=5, flip=False))
+    named = list(data.iterate_batches(images, batch_size=4, seed=5, flip=False, with_indices=True))
+    indices, _ = data.batch_plan(10, 4, seed=5, flip=False)
+    assert len(named) == len(plain) == len(indices)
+    for batch, (same, index), planned in zip(plain, named, indices):
+        assert np.array_equal(batch, same) and np.array_equal(index, planned)
+        assert np.allclose(batch[:, 0, 0, 0], images[index][:, 0, 0, 0] / 127.5 - 1)
