@@ -14,6 +14,10 @@ lists the physical devices (which does not start the runtime: ``tf.config`` devi
 memory-growth and threading settings still work afterwards), and adds a filter to
 TensorFlow's Python logger that drops "triggered tf.function retracing" warnings.
 It sets no environment variable.
+
+Under another Keras backend (``KERAS_BACKEND=jax``, as on a GPU machine without
+TensorFlow) only Keras is imported, and TensorFlow if it is installed: the models,
+the classic step and ``train(step="classic")`` run there (``tools/gpu_run.py``).
 """
 from __future__ import annotations
 
@@ -96,7 +100,29 @@ def startup_messages() -> list[str]:
     return list(_STARTUP_MESSAGES)
 
 
+class _NoTensorFlow:
+    """Stands in for ``tf`` under another Keras backend where TensorFlow is not installed:
+    any use names what is missing, in one line."""
+
+    def __getattr__(self, name):
+        raise ImportError(
+            f"tf.{name} needs TensorFlow, which is not installed (KERAS_BACKEND="
+            f"{os.environ.get('KERAS_BACKEND')}): under another backend gan_helpers runs the "
+            f"models and train(step='classic') only")
+
+
 def _import():
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if backend != "tensorflow":
+        # Another Keras backend (JAX, PyTorch): the Sequential models, the classic
+        # train_on_batch step and train(step="classic") run on it; the fused step, the
+        # tf.data pipeline, tf.distribute and the benchmark need TensorFlow.
+        import keras as keras_module
+        try:
+            import tensorflow as tf_module
+        except ImportError:
+            tf_module = _NoTensorFlow()
+        return tf_module, keras_module
     if "tensorflow" not in sys.modules:
         with quiet_stderr(_STARTUP_MESSAGES):
             import tensorflow as tf_module

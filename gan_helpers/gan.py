@@ -34,13 +34,35 @@ _TRAIN_MODE_CALLS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 def generate_training_mode(generator, z):
     """G(z) with BatchNorm on batch statistics, as the generator sees itself in its own step.
 
-    Compiled once per generator with ``tf.function`` (about 25 % faster than eager).
+    Compiled once per generator (``tf.function``: about 25 % faster than eager; under the
+    JAX backend ``jax.jit``). Like an eager call, it updates BatchNorm's moving averages.
     """
     call = _TRAIN_MODE_CALLS.get(generator)
     if call is None:
-        call = tf.function(lambda noise: generator(noise, training=True))
+        call = _compile_training_mode(generator)
         _TRAIN_MODE_CALLS[generator] = call
     return call(z)
+
+
+def _compile_training_mode(generator):
+    backend = keras.config.backend()
+    if backend == "tensorflow":
+        return tf.function(lambda noise: generator(noise, training=True))
+    if backend != "jax":
+        return lambda noise: generator(noise, training=True)
+    import jax
+
+    stateless = jax.jit(lambda trainable, non_trainable, noise: generator.stateless_call(
+        trainable, non_trainable, noise, training=True))
+
+    def call(noise):
+        images, non_trainable = stateless([v.value for v in generator.trainable_variables],
+                                          [v.value for v in generator.non_trainable_variables],
+                                          noise)
+        for variable, value in zip(generator.non_trainable_variables, non_trainable):
+            variable.assign(value)  # BatchNorm's moving averages, as an eager call updates them
+        return images
+    return call
 
 
 def batch_logs(model, x, y) -> dict[str, float]:
@@ -280,11 +302,12 @@ def train_discriminator(generator, discriminator, real_images, *, rng: np.random
         rng, tuple(real_images.shape), latent_size(generator), config)
     # Fakes made in training mode, as the generator sees itself in its own step (trap 2).
     fake_images = generate_training_mode(generator, z if conditions is None else [z, conditions])
-    images = tf.concat([tf.convert_to_tensor(real_images, tf.float32), fake_images], axis=0)
+    ops = keras.ops
+    images = ops.concatenate([ops.convert_to_tensor(real_images, "float32"), fake_images], axis=0)
     if noise is not None:
         # Instance noise on every image D sees, real and fake alike: on the real ones only,
         # D could tell them apart by the grain instead of by the faces.
-        images = images + tf.constant(noise, dtype=images.dtype)
+        images = images + ops.convert_to_tensor(np.asarray(noise, np.float32))
 
     if conditions is not None:
         images = [images, np.concatenate([conditions, conditions])]

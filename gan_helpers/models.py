@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import contextlib
 
-from ._tf import keras, tf
+from ._tf import keras
 from .config import SUPPORTED_IMAGE_SIZES, parse_augment
 
 layers = keras.layers
+ops = keras.ops
 
 
 @contextlib.contextmanager
@@ -60,7 +61,9 @@ class MinibatchStdDev(layers.Layer):
         ops = keras.ops
         shape = ops.shape(inputs)
         batch, height, width, channels = shape[0], shape[1], shape[2], shape[3]
-        group = ops.minimum(self.group_size, batch)
+        # A static batch (JAX, or a known shape) keeps the group a Python int.
+        group = min(self.group_size, batch) if isinstance(batch, int) else \
+            ops.minimum(self.group_size, batch)
         # Consecutive images form a group: (batch / group, group, H, W, C).
         grouped = ops.reshape(inputs, (-1, group, height, width, channels))
         std = ops.sqrt(ops.var(grouped, axis=1) + 1e-8)               # (batch / group, H, W, C)
@@ -102,19 +105,19 @@ class DiffAugment(layers.Layer):
 
     def _uniform(self, batch, low=0.0, high=1.0, dtype="float32"):
         draw = keras.random.uniform((batch, 1, 1, 1), low, high, seed=self.seed_generator)
-        return tf.cast(draw, dtype)
+        return ops.cast(draw, dtype)
 
     def call(self, inputs, training=None):
         if not training or not self.policy:
             return inputs
         x = inputs
-        batch = tf.shape(x)[0]
+        batch = ops.shape(x)[0]
         for name in self.policy.split(","):
             if name == "color":
                 x = x + (self._uniform(batch, dtype=x.dtype) - 0.5)
-                mean_pixel = tf.reduce_mean(x, axis=3, keepdims=True)
+                mean_pixel = ops.mean(x, axis=3, keepdims=True)
                 x = (x - mean_pixel) * self._uniform(batch, 0.0, 2.0, x.dtype) + mean_pixel
-                mean_image = tf.reduce_mean(x, axis=[1, 2, 3], keepdims=True)
+                mean_image = ops.mean(x, axis=[1, 2, 3], keepdims=True)
                 x = (x - mean_image) * self._uniform(batch, 0.5, 1.5, x.dtype) + mean_image
             elif name == "translation":
                 x = self._translate(x, batch)
@@ -123,26 +126,30 @@ class DiffAugment(layers.Layer):
         return x
 
     def _translate(self, x, batch):
-        size = x.shape[1]
+        size, channels = x.shape[1], x.shape[3]
         shift = int(size * 0.125 + 0.5)
         moves = keras.random.randint((2, batch), -shift, shift + 1, seed=self.seed_generator)
-        grid = tf.range(size)[None, :]
+        grid = ops.arange(size)[None, :]
         rows, cols = grid - moves[0][:, None], grid - moves[1][:, None]  # (batch, size)
         inside = ((rows >= 0) & (rows < size))[:, :, None, None] & \
                  ((cols >= 0) & (cols < size))[:, None, :, None]
-        x = tf.gather(x, tf.clip_by_value(rows, 0, size - 1), axis=1, batch_dims=1)
-        x = tf.gather(x, tf.clip_by_value(cols, 0, size - 1), axis=2, batch_dims=1)
-        return tf.where(inside, x, tf.zeros_like(x))
+        # Each image's rows, then its columns, moved by its own shift (edges clamped,
+        # then blanked by ``inside``).
+        full = (batch, size, size, channels)
+        rows = ops.broadcast_to(ops.clip(rows, 0, size - 1)[:, :, None, None], full)
+        cols = ops.broadcast_to(ops.clip(cols, 0, size - 1)[:, None, :, None], full)
+        x = ops.take_along_axis(ops.take_along_axis(x, rows, axis=1), cols, axis=2)
+        return ops.where(inside, x, ops.zeros_like(x))
 
     def _cutout(self, x, batch):
         size = x.shape[1]
         half = int(size * 0.5 + 0.5) // 2
         centres = keras.random.randint((2, batch), 0, size, seed=self.seed_generator)
-        grid = tf.range(size)[None, :]
-        rows = tf.abs(grid - centres[0][:, None]) < half
-        cols = tf.abs(grid - centres[1][:, None]) < half
+        grid = ops.arange(size)[None, :]
+        rows = ops.abs(grid - centres[0][:, None]) < half
+        cols = ops.abs(grid - centres[1][:, None]) < half
         hole = rows[:, :, None, None] & cols[:, None, :, None]
-        return tf.where(hole, tf.zeros_like(x), x)
+        return ops.where(hole, ops.zeros_like(x), x)
 
     def compute_output_shape(self, input_shape):
         return input_shape
