@@ -10,7 +10,8 @@ package index. Keras 3 runs the same ``Sequential`` models and the same classic
    (``cartoon-v1``), in real images per second;
 2. a run of the default preset, seed 0, on the 10,000 built-in faces, for as many epochs
    as fit in ``--minutes`` (checked after every epoch; the run is resumed once to write
-   its figures, which also proves a JAX run resumes).
+   its figures, which also proves a JAX run resumes). A run folder already in
+   ``--out``/run (e.g. carried back from an earlier machine) is continued.
 
 The run folder is written as ordinary files: ``gan_helpers evaluate --run-dir`` reads it
 on a CPU with TensorFlow (Keras' weights files do not depend on the backend).
@@ -52,6 +53,7 @@ def pack(path: Path, count: int = 10_000) -> None:
 
 def speed(faces: np.ndarray, steps: int) -> dict:
     """Median seconds per classic iteration -> real images per second, per variant."""
+    print(f"speed, classic step, batch 64, median of {steps} iterations:", flush=True)
     import keras
 
     from gan_helpers import make_config, scale_images, train_step
@@ -87,8 +89,10 @@ def long_run(faces: np.ndarray, run_dir: Path, minutes: float) -> dict:
     deadline = time.monotonic() + 60 * minutes
     epoch_times: list[float] = []
     last = [time.monotonic()]
+    done = [0]
 
     def on_epoch_end(run):
+        done[0] = run.epoch
         now = time.monotonic()
         epoch_times.append(now - last[0])
         last[0] = now
@@ -103,32 +107,35 @@ def long_run(faces: np.ndarray, run_dir: Path, minutes: float) -> dict:
 
     start = time.monotonic()
     try:
-        train(images=faces, run_dir=run_dir, step="classic", epochs=100_000, seed=0,
-              progress=False, on_epoch_end=on_epoch_end)
+        # resume="auto": a folder that holds a checkpoint (carried back) is continued.
+        train(images=faces, run_dir=run_dir, resume="auto", step="classic", epochs=100_000,
+              seed=0, progress=False, on_epoch_end=on_epoch_end)
     except _OutOfTime:
         pass
     seconds = time.monotonic() - start
     # Resume at the epochs done: trains none, writes the figures (GIF, curves, grid).
-    run = train(images=faces, run_dir=run_dir, resume=True, epochs=len(epoch_times),
+    run = train(images=faces, run_dir=run_dir, resume=True, epochs=done[0],
                 step="classic", progress=False)
     return {"epochs": run.epoch, "iterations": run.step, "wall_seconds": round(seconds, 1),
             "median_epoch_seconds": round(float(np.median(epoch_times)), 3)}
 
 
 def bundle(run_dir: Path, out: Path, frames: int = 24, part_mib: int = 15) -> list[Path]:
-    """Pack the run folder for the trip back: everything but the progress frames, of which
-    about ``frames`` evenly spaced ones (and the last) are kept, and the GIF, which is
-    remade here from them. Written as ``run.tgz.NN`` parts of at most ``part_mib`` MiB."""
+    """Pack the run folder for the trip back: everything but the older checkpoint, the
+    progress frames, of which about ``frames`` evenly spaced ones (and the last) are kept,
+    and the GIF, which is remade here from them. Written as ``run.tgz.NN`` parts of at most ``part_mib`` MiB."""
     import io
     import tarfile
 
     progress = sorted((run_dir / "progress").glob("epoch_*.png"))
+    latest = (run_dir / "checkpoints" / "latest").read_text().strip()
     keep = set(progress[::max(1, len(progress) // frames)] + progress[-1:])
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
         for path in sorted(run_dir.rglob("*")):
             if path.is_dir() or path.name in (".lock", "progress.gif") or (
-                    path.parent.name == "progress" and path not in keep):
+                    path.parent.name == "progress" and path not in keep) or (
+                    path.parent.parent.name == "checkpoints" and path.parent.name != latest):
                 continue
             tar.add(path, arcname=str(Path(run_dir.name) / path.relative_to(run_dir)))
     data, size = buffer.getvalue(), part_mib * 2**20
@@ -146,7 +153,8 @@ def main(argv=None) -> int:
     parser.add_argument("--faces", type=Path, help="the .npz written by --pack")
     parser.add_argument("--out", type=Path, default=Path("runs/gpu"))
     parser.add_argument("--minutes", type=float, default=6.0, help="training time (default 6)")
-    parser.add_argument("--steps", type=int, default=50, help="timed iterations per variant")
+    parser.add_argument("--steps", type=int, default=50,
+                        help="timed iterations per variant (0: skip the speed section)")
     parser.add_argument("--require-gpu", action="store_true", help="stop at once without a GPU")
     parser.add_argument("--bundle", type=Path, help="also pack the run folder into this folder")
     args = parser.parse_args(argv)
@@ -170,8 +178,8 @@ def main(argv=None) -> int:
     if args.require_gpu and summary.get("device_kind", "cpu").lower() == "cpu":
         print("no GPU visible to the Keras backend: stopping (--require-gpu)", file=sys.stderr)
         return 2
-    print(f"speed, classic step, batch 64, median of {args.steps} iterations:", flush=True)
-    summary["speed"] = speed(faces, args.steps)
+    if args.steps:
+        summary["speed"] = speed(faces, args.steps)
     print(f"training the default preset for up to {args.minutes} min:", flush=True)
     summary["run"] = long_run(faces, args.out / "run", args.minutes)
     print(json.dumps(summary["run"]), flush=True)
