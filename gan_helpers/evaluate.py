@@ -136,6 +136,10 @@ def print_report(result: dict, as_json: bool = False) -> None:
         for label, row in (("generated vs real", attr), ("real vs real", floor_attr)):
             print(f"    {label:<18}{row['fd']:8.2f}{row['precision']:11.2f}{row['recall']:8.2f}"
                   f"{row['coverage']['mean']:10.1%}")
+        if "fake_radius" in attr:
+            print(f"    k-NN ball radius (median): samples {attr['fake_radius']:.1f}, real "
+                  f"{attr['real_radius']:.1f} (samples packed tighter than real faces reach "
+                  f"fewer of them: lower recall)")
         names = [k for k in attr["coverage"] if k != "mean"]
         print("    coverage per attribute: " + ", ".join(
             f"{k} {attr['coverage'][k]:.0%} (real {floor_attr['coverage'][k]:.0%})" for k in names))

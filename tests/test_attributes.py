@@ -138,3 +138,14 @@ def test_report_ranks_real_above_blurred_above_noise_and_flags_a_collapse(classi
 def test_missing_classifier_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="python -m gan_helpers attributes"):
         attr.load_attribute_classifier(cache_dir=tmp_path, train_if_missing=False)
+
+
+def test_precision_recall_reports_how_tightly_each_set_is_packed():
+    rng = np.random.default_rng(3)
+    real = rng.standard_normal((300, 8))
+    tight = attr.precision_recall(real, 0.3 * rng.standard_normal((300, 8)))
+    # Samples in the middle of the real cloud, packed 3x tighter: realistic, little recall.
+    assert tight["fake_radius"] < 0.5 * tight["real_radius"]
+    assert tight["precision"] > 0.9 and tight["recall"] < 0.5
+    same = attr.precision_recall(real, rng.standard_normal((300, 8)))
+    assert 0.7 < same["fake_radius"] / same["real_radius"] < 1.4
