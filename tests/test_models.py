@@ -93,6 +93,28 @@ def test_translation_shifts_and_cutout_zeroes():
     assert (zero_fraction > 0).all() and (zero_fraction <= 0.25 + 1e-6).all()
 
 
+def _shift(image, dy, dx):
+    """``image`` moved down dy and right dx pixels, the uncovered border 0."""
+    out = np.zeros_like(image)
+    size = image.shape[0]
+    rows, cols = slice(max(dy, 0), size + min(dy, 0)), slice(max(dx, 0), size + min(dx, 0))
+    out[rows, cols] = image[max(-dy, 0):size - max(dy, 0), max(-dx, 0):size - max(dx, 0)]
+    return out
+
+
+def test_translation_moves_each_image_whole_by_its_own_shift():
+    from gan_helpers.models import DiffAugment
+    images = np.random.default_rng(0).uniform(0.5, 1.0, (16, 32, 32, 3)).astype("float32")
+    shifted = np.asarray(DiffAugment("translation", seed=2)(images, training=True))
+    moves = []
+    for image, out in zip(images, shifted):
+        found = [(dy, dx) for dy in range(-4, 5) for dx in range(-4, 5)
+                 if np.array_equal(out, _shift(image, dy, dx))]
+        assert len(found) == 1, "every output is its input moved by one shift of <= 4 px"
+        moves.append(found[0])
+    assert len(set(moves)) > 1, "each image draws its own shift"
+
+
 def test_diffaugment_lets_gradients_through():
     import tensorflow as tf
     from gan_helpers.models import DiffAugment
