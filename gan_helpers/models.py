@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 
-from ._tf import keras
+from ._tf import keras, tf
 from .config import SUPPORTED_IMAGE_SIZES, parse_augment
 
 layers = keras.layers
@@ -135,10 +135,16 @@ class DiffAugment(layers.Layer):
                  ((cols >= 0) & (cols < size))[:, None, :, None]
         # Each image's rows, then its columns, moved by its own shift (edges clamped,
         # then blanked by ``inside``).
-        full = (batch, size, size, channels)
-        rows = ops.broadcast_to(ops.clip(rows, 0, size - 1)[:, :, None, None], full)
-        cols = ops.broadcast_to(ops.clip(cols, 0, size - 1)[:, None, :, None], full)
-        x = ops.take_along_axis(ops.take_along_axis(x, rows, axis=1), cols, axis=2)
+        rows, cols = ops.clip(rows, 0, size - 1), ops.clip(cols, 0, size - 1)
+        if keras.config.backend() == "tensorflow":
+            # A batched gather on int32 indices: ops.take_along_axis casts them to int64,
+            # which logs a oneDNN fallback line on CPU.
+            x = tf.gather(x, rows, axis=1, batch_dims=1)
+            x = tf.gather(x, cols, axis=2, batch_dims=1)
+        else:
+            full = (batch, size, size, channels)
+            x = ops.take_along_axis(x, ops.broadcast_to(rows[:, :, None, None], full), axis=1)
+            x = ops.take_along_axis(x, ops.broadcast_to(cols[:, None, :, None], full), axis=2)
         return ops.where(inside, x, ops.zeros_like(x))
 
     def _cutout(self, x, batch):
