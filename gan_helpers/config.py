@@ -84,6 +84,9 @@ def rng_stream(seed: int, purpose: str, *keys: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=spawn_key))
 
 
+G_UPSAMPLING = ("transpose", "nearest")
+
+
 @dataclasses.dataclass
 class GANConfig:
     """Every knob of a run: model shape, optimisers, labels and noise.
@@ -107,6 +110,10 @@ class GANConfig:
             ``"color,translation,cutout"`` (``""``: off).
         d_spectral_norm: spectral normalisation of D's convolutions and output layer.
         filters: width of the first D / last G convolution (DCGAN's 64).
+        g_upsample: how G doubles its image size: ``"transpose"`` (DCGAN's strided
+            transposed convolutions, 4x4) or ``"nearest"`` (nearest-neighbour upsampling
+            then a 3x3 convolution, which cannot draw a checkerboard; 2.25x G's
+            convolution FLOPs).
         ema: decay of an exponential moving average of G's weights used for every sample,
             grid and score (e.g. 0.999; 0: off, samples come from G itself).
         precision: ``"float32"``, ``"mixed_bfloat16"``, ``"mixed_float16"`` (with loss
@@ -133,6 +140,7 @@ class GANConfig:
     d_augment: str = ""
     d_spectral_norm: bool = False
     filters: int = 64
+    g_upsample: str = "transpose"
     ema: float = 0.0
     precision: str = "float32"
     flip_images: bool = True
@@ -157,6 +165,9 @@ class GANConfig:
         self.d_augment = ",".join(parse_augment(self.d_augment))
         if not 0.0 <= self.ema < 1.0:
             raise ValueError(f"ema must be in [0, 1) (0: off), got {self.ema!r}")
+        if self.g_upsample not in G_UPSAMPLING:
+            raise ValueError(f"g_upsample must be one of {', '.join(G_UPSAMPLING)}, "
+                             f"got {self.g_upsample!r}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         for name in ("latent_dim", "batch_size", "filters", "epochs"):
@@ -212,7 +223,7 @@ def config_field_help() -> dict[str, str]:
 # How ``train --help`` groups the fields (every field is in exactly one group).
 CONFIG_GROUPS: dict[str, tuple[str, ...]] = {
     "fixed for a run (a different value is refused on --resume)": (
-        "image_size", "latent_dim", "filters", "d_batch_norm", "minibatch_std", "d_augment",
+        "image_size", "latent_dim", "filters", "g_upsample", "d_batch_norm", "minibatch_std", "d_augment",
         "d_spectral_norm", "batch_size"),
     "optimisers and precision (may change on --resume)": ("lr_d", "lr_g", "beta_1", "epochs",
                                                           "precision"),

@@ -242,6 +242,7 @@ def build_generator(
     bn_momentum: float = 0.9,
     name: str = "generator",
     synchronized_bn: bool = False,
+    upsample: str = "transpose",
 ) -> keras.Sequential:
     """Build the DCGAN generator: noise z -> image.
 
@@ -255,6 +256,10 @@ def build_generator(
         synchronized_bn: BatchNorm statistics over the whole batch across devices, for
             training under a ``tf.distribute`` strategy with several replicas (the same
             statistics a single device computes).
+        upsample: ``"transpose"`` (DCGAN: a 4x4 transposed convolution with stride 2
+            per doubling) or ``"nearest"`` (nearest-neighbour upsampling, then a 3x3
+            convolution: every output pixel gets the same number of kernel taps, so no
+            checkerboard pattern can appear; Odena et al. 2016).
 
     Returns:
         A model mapping float32 (N, latent_dim) to float32 (N, S, S, channels) in [-1, 1].
@@ -269,14 +274,26 @@ def build_generator(
     model.add(layers.Reshape((4, 4, width)))
     model.add(layers.BatchNormalization(momentum=bn_momentum, synchronized=synchronized_bn))
     model.add(layers.ReLU())
+    if upsample not in ("transpose", "nearest"):
+        raise ValueError(f"upsample must be 'transpose' or 'nearest', got {upsample!r}")
+
+    def doubling(out_channels, use_bias=False, name=None):
+        if upsample == "transpose":
+            return [layers.Conv2DTranspose(out_channels, 4, strides=2, padding="same",
+                                           use_bias=use_bias, kernel_initializer=_init(),
+                                           name=name)]
+        return [layers.UpSampling2D(2, interpolation="nearest"),
+                layers.Conv2D(out_channels, 3, padding="same", use_bias=use_bias,
+                              kernel_initializer=_init(), name=name)]
+
     for _ in range(blocks - 1):
         width //= 2
-        model.add(layers.Conv2DTranspose(
-            width, 4, strides=2, padding="same", use_bias=False, kernel_initializer=_init()))
+        for layer in doubling(width):
+            model.add(layer)
         model.add(layers.BatchNormalization(momentum=bn_momentum, synchronized=synchronized_bn))
         model.add(layers.ReLU())
-    model.add(layers.Conv2DTranspose(
-        channels, 4, strides=2, padding="same", kernel_initializer=_init(), name="to_image"))
+    for layer in doubling(channels, use_bias=True, name="to_image"):
+        model.add(layer)
     model.add(layers.Activation("tanh", dtype="float32", name="tanh"))
     return model
 

@@ -29,8 +29,8 @@ HISTORY_KEYS = ("step", "epoch", "d_loss", "d_loss_real", "d_loss_fake", "g_loss
                 "d_real", "d_fake", "seconds")
 # Settings that fix the shapes of the weights (and D's layers): a resumed run must keep
 # them. Precision may change: weights and optimiser state are float32 under every policy.
-SHAPE_KEYS = ("image_size", "latent_dim", "filters", "d_batch_norm", "minibatch_std", "d_augment",
-              "d_spectral_norm")
+SHAPE_KEYS = ("image_size", "latent_dim", "filters", "g_upsample", "d_batch_norm", "minibatch_std",
+              "d_augment", "d_spectral_norm")
 FIXED_NOISE_COUNT = 64
 
 
@@ -99,7 +99,7 @@ def build_models(config: GANConfig, seed: int = 0, strategy=None):
     synchronized = strategy is not None and strategy.num_replicas_in_sync > 1
     with scope, dtype_policy(resolve_precision(config.precision)):
         generator = build_generator(config.latent_dim, config.image_size, filters=config.filters,
-                                    synchronized_bn=synchronized)
+                                    synchronized_bn=synchronized, upsample=config.g_upsample)
         discriminator = build_discriminator(
             config.image_size, filters=config.filters, batch_norm=config.d_batch_norm,
             dropout=config.d_dropout, minibatch_std=config.minibatch_std,

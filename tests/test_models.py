@@ -47,6 +47,22 @@ def test_unsupported_size_is_a_clear_error(builder):
         builder(image_size=48)
 
 
+@pytest.mark.parametrize("size", [32, 64])
+def test_nearest_upsampling_generator_has_the_same_shapes_and_no_transposed_convolution(size):
+    nearest = gh.build_generator(image_size=size, filters=8, upsample="nearest")
+    transpose = gh.build_generator(image_size=size, filters=8)
+    z = np.random.default_rng(0).normal(size=(2, 100)).astype("float32")
+    images = np.asarray(nearest(z, training=False))
+    assert images.shape == np.asarray(transpose(z, training=False)).shape == (2, size, size, 3)
+    assert np.abs(images).max() <= 1.0
+    kinds = [type(layer).__name__ for layer in nearest.layers]
+    assert "Conv2DTranspose" not in kinds and kinds.count("UpSampling2D") == {32: 3, 64: 4}[size]
+    with pytest.raises(ValueError, match="upsample must be"):
+        gh.build_generator(upsample="bilinear")
+    with pytest.raises(ValueError, match="g_upsample must be one of transpose, nearest"):
+        gh.make_config(g_upsample="bilinear")
+
+
 def test_minibatch_std_sees_groups_of_identical_images():
     from gan_helpers.models import MinibatchStdDev
 
