@@ -220,11 +220,15 @@ def config_field_help() -> dict[str, str]:
     return helps
 
 
+# What a resumed run cannot change: the settings that fix the shapes and types of the
+# weights (and D's layers), and the batch size (the position inside an epoch is counted in
+# batches). Precision may change: weights and optimiser state are float32 under every policy.
+FIXED_ON_RESUME = ("image_size", "latent_dim", "filters", "g_upsample", "d_batch_norm",
+                   "minibatch_std", "d_augment", "d_spectral_norm", "batch_size")
+
 # How ``train --help`` groups the fields (every field is in exactly one group).
 CONFIG_GROUPS: dict[str, tuple[str, ...]] = {
-    "fixed for a run (a different value is refused on --resume)": (
-        "image_size", "latent_dim", "filters", "g_upsample", "d_batch_norm", "minibatch_std", "d_augment",
-        "d_spectral_norm", "batch_size"),
+    "fixed for a run (a different value is refused on --resume)": FIXED_ON_RESUME,
     "optimisers and precision (may change on --resume)": ("lr_d", "lr_g", "beta_1", "epochs",
                                                           "precision"),
     "labels and noise (may change on --resume)": ("real_label_range", "fake_label_range", "label_flip_prob",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 
 from ._tf import keras, tf
-from .config import SUPPORTED_IMAGE_SIZES, parse_augment
+from .config import G_UPSAMPLING, SUPPORTED_IMAGE_SIZES, parse_augment
 
 layers = keras.layers
 ops = keras.ops
@@ -58,7 +58,6 @@ class MinibatchStdDev(layers.Layer):
         self.group_size = group_size
 
     def call(self, inputs):
-        ops = keras.ops
         shape = ops.shape(inputs)
         batch, height, width, channels = shape[0], shape[1], shape[2], shape[3]
         # A static batch (JAX, or a known shape) keeps the group a Python int.
@@ -274,8 +273,8 @@ def build_generator(
     model.add(layers.Reshape((4, 4, width)))
     model.add(layers.BatchNormalization(momentum=bn_momentum, synchronized=synchronized_bn))
     model.add(layers.ReLU())
-    if upsample not in ("transpose", "nearest"):
-        raise ValueError(f"upsample must be 'transpose' or 'nearest', got {upsample!r}")
+    if upsample not in G_UPSAMPLING:
+        raise ValueError(f"upsample must be one of {', '.join(G_UPSAMPLING)}, got {upsample!r}")
 
     def doubling(out_channels, use_bias=False, name=None):
         if upsample == "transpose":

@@ -15,7 +15,8 @@ import numpy as np
 
 from . import checkpoint as ckpt
 from . import viz
-from .config import DEFAULT_PRESET, QUICK, GANConfig, make_config, quick_value, rng_stream, set_seed
+from .config import (DEFAULT_PRESET, FIXED_ON_RESUME, QUICK, GANConfig, make_config, quick_value,
+                     rng_stream, set_seed)
 from .batches import iterate_batches, scale_images, steps_per_epoch
 from .data import CARTOON_FACES, load_dataset
 from .fused import FusedStep
@@ -27,10 +28,6 @@ from .monitor import TrainingMonitor
 
 HISTORY_KEYS = ("step", "epoch", "d_loss", "d_loss_real", "d_loss_fake", "g_loss",
                 "d_real", "d_fake", "seconds")
-# Settings that fix the shapes of the weights (and D's layers): a resumed run must keep
-# them. Precision may change: weights and optimiser state are float32 under every policy.
-SHAPE_KEYS = ("image_size", "latent_dim", "filters", "g_upsample", "d_batch_norm", "minibatch_std",
-              "d_augment", "d_spectral_norm")
 FIXED_NOISE_COUNT = 64
 
 
@@ -193,10 +190,6 @@ def _restore_seed_states(model, arrays: dict) -> None:
         if hasattr(layer, "seed_generator") and f"seed_state_{i}" in arrays:
             layer.seed_generator.state.assign(arrays[f"seed_state_{i}"])
 
-
-# What a resumed run cannot change: the shapes and types of the weights, and the batch
-# size (the position inside an epoch is counted in batches).
-FIXED_ON_RESUME = SHAPE_KEYS + ("batch_size",)
 
 
 def _check_resumable(saved: dict, explicit: dict) -> tuple[GANConfig, dict]:

@@ -65,16 +65,17 @@ def plot_image_grid(images, ncols: int | None = None, title: str | None = None, 
 
     if ax is None:
         _, ax = plt.subplots(figsize=figsize)
-    grid = make_image_grid(images, ncols)
+    padding = 2
+    grid = make_image_grid(images, ncols, padding=padding)
     ax.imshow(grid, interpolation=interpolation)
     ax.set_axis_off()
     if row_labels is not None:
-        rows = int(np.ceil(len(images) / (ncols or int(np.ceil(np.sqrt(len(images)))))))
+        step = np.shape(images)[1] + padding  # one row of images and its padding
+        rows = (grid.shape[0] - padding) // step
         if len(row_labels) != rows:
             raise ValueError(f"row_labels has {len(row_labels)} entries for {rows} rows")
-        step = (grid.shape[0] - 2) / rows  # make_image_grid's default padding is 2
         for row, text in enumerate(row_labels):
-            ax.text(-4, 2 + (row + 0.5) * step, text, ha="right", va="center", fontsize=8)
+            ax.text(-4, padding + (row + 0.5) * step, text, ha="right", va="center", fontsize=8)
     if title:
         ax.set_title(title)
     return ax

@@ -32,8 +32,8 @@ def test_d_learns_in_its_step_and_stays_frozen_in_g_step():
         assert changed == total > 0, "D must learn in its own step"
         # G's weights stay; only its BatchNorm moving averages follow the fakes' batches.
         assert gh.count_changed_weights(g_before, generator, trainable_only=True)[0] == 0
-        moving = [w for w in generator.non_trainable_weights]
-        assert gh.count_changed_weights(g_before, generator)[0] == len(moving) > 0
+        moving = len(generator.non_trainable_weights)
+        assert gh.count_changed_weights(g_before, generator)[0] == moving > 0
 
         d_before, g_before = gh.snapshot_weights(discriminator), gh.snapshot_weights(generator)
         gh.train_generator(generator, discriminator, gan, 64, rng=rng)
