@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -49,12 +50,26 @@ def _inner(optimizer):
 
 
 def optimizer_state(optimizer) -> dict[str, np.ndarray]:
-    """Every variable of a built Keras optimiser, by position (Adam: step, moments)."""
-    return {f"{i:04d}": np.asarray(v.numpy()) for i, v in enumerate(_inner(optimizer).variables)}
+    """Every variable of a built Keras optimiser, by name (Adam: ``iteration``,
+    ``learning_rate``, then ``<model>_<layer>_<weight>_momentum`` / ``_velocity``).
+
+    The names are stable because every layer of :mod:`gan_helpers.models` is named (Keras'
+    own names carry process-wide counters); should two variables still share a name (a
+    model of your own with duplicate layer names), the state is keyed by position instead.
+    """
+    variables = _inner(optimizer).variables
+    names = [v.name for v in variables]
+    if len(set(names)) < len(names) or any(_POSITIONAL.fullmatch(n) for n in names):
+        names = [f"{i:04d}" for i in range(len(variables))]
+    return {name: np.asarray(v.numpy()) for name, v in zip(names, variables)}
+
+
+_POSITIONAL = re.compile(r"\d{4}")  # the keys of checkpoints before 2026-11-26: "0000", ...
 
 
 def restore_optimizer_state(optimizer, variables, state: dict[str, np.ndarray], what: str) -> None:
-    """Build ``optimizer`` for ``variables`` and load the arrays of :func:`optimizer_state`."""
+    """Build ``optimizer`` for ``variables`` and load the arrays of :func:`optimizer_state`,
+    matched by name (or by position, for checkpoints saved that way)."""
     if not optimizer.built:
         optimizer.build(variables)
     targets = _inner(optimizer).variables
@@ -63,7 +78,16 @@ def restore_optimizer_state(optimizer, variables, state: dict[str, np.ndarray], 
             f"checkpoint's {what} optimiser has {len(state)} variables, the model needs "
             f"{len(targets)}: the checkpoint is from a different configuration (a run saved "
             f"with mixed_float16 before 2026-11-25 can only resume with mixed_float16)")
-    for (key, value), variable in zip(sorted(state.items()), targets):
+    if all(_POSITIONAL.fullmatch(key) for key in state):
+        pairs = list(zip(sorted(state), targets))
+    else:
+        missing = [v.name for v in targets if v.name not in state]
+        if missing:
+            raise ValueError(f"checkpoint's {what} optimiser has no variable {missing[0]!r}: "
+                             f"it was saved for a model whose layers are named differently")
+        pairs = [(v.name, v) for v in targets]
+    for key, variable in pairs:
+        value = state[key]
         if tuple(value.shape) != tuple(variable.shape):
             raise ValueError(
                 f"checkpoint's {what} optimiser variable {key} has shape {value.shape}, "

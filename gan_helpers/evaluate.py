@@ -57,16 +57,31 @@ def evaluate_run(run_dir, data: str | None = None, count: int | None = None, see
     data = data or run.data
     if data == "<array>":
         raise ValueError(f"{run_dir} was trained on an in-memory array: pass --data")
+    result = evaluate_generator(run.sampler, run.config.latent_dim, data, run.config.image_size,
+                                count=count, seed=seed, pairs_path=pairs_path,
+                                inception_weights=inception_weights, attributes=attributes)
+    result["protocol"]["generator"] = (("EMA of G's weights" if run.ema is not None else "G")
+                                       + ", inference mode (BatchNorm moving averages)")
+    return {"run_dir": str(run_dir), "step": run.step, **result}
+
+
+def evaluate_generator(generator, latent_dim: int, data: str = CARTOON_FACES, image_size: int = 64,
+                       count: int | None = None, seed: int = 0, pairs_path=None,
+                       inception_weights=None, attributes: bool | None = None) -> dict:
+    """Score a generator in memory with :func:`evaluate_run`'s protocol (same real images,
+    noise, patches and directions for the same ``seed``), e.g. from a notebook or at
+    chosen epochs of a run. ``generator`` maps noise (N, ``latent_dim``) to images in
+    [-1, 1] and is called in inference mode; the other arguments are ``evaluate_run``'s."""
     count = count or quick_value(1024, 128)
-    images = load_dataset(data, run.config.image_size, progress=False)
+    images = load_dataset(data, image_size, progress=False)
     count = min(count, len(images) // 2)
     if count < 2:
         raise ValueError(f"{data} has too few images to evaluate ({len(images)})")
     order = np.random.default_rng(seed).permutation(len(images))
     real_a = scale_images(images[order[:count]])
     real_b = scale_images(images[order[count:2 * count]])
-    noise = sample_noise(np.random.default_rng([seed, 7]), count, run.config.latent_dim)
-    fake = run.sampler.predict(noise, batch_size=128, verbose=0)
+    noise = sample_noise(np.random.default_rng([seed, 7]), count, latent_dim)
+    fake = generator.predict(noise, batch_size=128, verbose=0)
     memo = memorisation_check(fake, images, probe_count=count, seed=seed)
     if pairs_path is not None:
         closest = np.argsort(memo["distances"])[:8]
@@ -93,10 +108,9 @@ def evaluate_run(run_dir, data: str | None = None, count: int | None = None, see
         fid_floor = round(frechet_distance(real_features, inception_features(real_b, model)), 3)
         skipped = None
     return {
-        "run_dir": str(run_dir), "step": run.step, "data": str(data),
+        "data": str(data),
         "protocol": {"images_per_set": count, "seed": seed, **SWD_PROTOCOL,
-                     "generator": ("EMA of G's weights" if run.ema is not None else "G")
-                     + ", inference mode (BatchNorm moving averages)"},
+                     "generator": "G, inference mode (BatchNorm moving averages)"},
         "swd": sliced_wasserstein_distance(real_a, fake, seed=seed),
         "swd_real_floor": sliced_wasserstein_distance(real_a, real_b, seed=seed),
         "diversity": round(diversity_ratio(fake[:256], real_b[:256]), 3),

@@ -270,28 +270,35 @@ def build_generator(
     model = keras.Sequential(name=name)
     model.add(keras.Input(shape=(latent_dim,), name="z"))
     model.add(layers.Dense(4 * 4 * width, use_bias=False, kernel_initializer=_init(), name="project"))
-    model.add(layers.Reshape((4, 4, width)))
-    model.add(layers.BatchNormalization(momentum=bn_momentum, synchronized=synchronized_bn))
-    model.add(layers.ReLU())
+    model.add(layers.Reshape((4, 4, width), name="to_4x4"))
+    model.add(layers.BatchNormalization(momentum=bn_momentum, synchronized=synchronized_bn,
+                                        name="bn_4"))
+    model.add(layers.ReLU(name="relu_4"))
     if upsample not in G_UPSAMPLING:
         raise ValueError(f"upsample must be one of {', '.join(G_UPSAMPLING)}, got {upsample!r}")
 
-    def doubling(out_channels, use_bias=False, name=None):
+    def doubling(out_channels, size, use_bias=False, name=None):
+        # Every layer is named after the image size it outputs (up_8, bn_8, ...): the names
+        # are the same in every build, so the optimisers' slots are saved by name.
+        name = name or f"up_{size}"
         if upsample == "transpose":
             return [layers.Conv2DTranspose(out_channels, 4, strides=2, padding="same",
                                            use_bias=use_bias, kernel_initializer=_init(),
                                            name=name)]
-        return [layers.UpSampling2D(2, interpolation="nearest"),
+        return [layers.UpSampling2D(2, interpolation="nearest", name=f"nearest_{size}"),
                 layers.Conv2D(out_channels, 3, padding="same", use_bias=use_bias,
                               kernel_initializer=_init(), name=name)]
 
+    size = 4
     for _ in range(blocks - 1):
         width //= 2
-        for layer in doubling(width):
+        size *= 2
+        for layer in doubling(width, size):
             model.add(layer)
-        model.add(layers.BatchNormalization(momentum=bn_momentum, synchronized=synchronized_bn))
-        model.add(layers.ReLU())
-    for layer in doubling(channels, use_bias=True, name="to_image"):
+        model.add(layers.BatchNormalization(momentum=bn_momentum, synchronized=synchronized_bn,
+                                            name=f"bn_{size}"))
+        model.add(layers.ReLU(name=f"relu_{size}"))
+    for layer in doubling(channels, size * 2, use_bias=True, name="to_image"):
         model.add(layer)
     model.add(layers.Activation("tanh", dtype="float32", name="tanh"))
     return model
@@ -336,24 +343,27 @@ def build_discriminator(
     model = keras.Sequential(name=name)
     model.add(keras.Input(shape=(image_size, image_size, channels), name="image"))
     if parse_augment(augment):
-        model.add(DiffAugment(augment, seed=seed))
+        model.add(DiffAugment(augment, seed=seed, name="augment"))
     def normalised(layer):
         return SpectralNorm(layer, name=f"sn_{layer.name}") if spectral_norm else layer
 
-    width = filters
+    # Layers are named after the image size they output (conv_32, lrelu_32, ...), the same
+    # in every build, so the optimiser's slots are saved by name.
+    width, size = filters, image_size
     for block in range(blocks):
+        size //= 2
         model.add(normalised(layers.Conv2D(
             width, 4, strides=2, padding="same", use_bias=not (batch_norm and block > 0),
-            kernel_initializer=_init())))
+            kernel_initializer=_init(), name=f"conv_{size}")))
         if batch_norm and block > 0:
-            model.add(layers.BatchNormalization())
-        model.add(layers.LeakyReLU(negative_slope=0.2))
+            model.add(layers.BatchNormalization(name=f"bn_{size}"))
+        model.add(layers.LeakyReLU(negative_slope=0.2, name=f"lrelu_{size}"))
         if dropout:
-            model.add(layers.Dropout(dropout))
+            model.add(layers.Dropout(dropout, name=f"dropout_{size}"))
         width *= 2
     if minibatch_std:
-        model.add(MinibatchStdDev(minibatch_std))
-    model.add(layers.Flatten())
+        model.add(MinibatchStdDev(minibatch_std, name="minibatch_std"))
+    model.add(layers.Flatten(name="flatten"))
     model.add(normalised(layers.Dense(1, kernel_initializer=_init(), name="logit")))
     model.add(layers.Activation("sigmoid", dtype="float32", name="probability"))
     return model

@@ -134,6 +134,14 @@ def test_evaluate_reports_swd_beside_its_real_floor(tmp_path, capsys):
     assert (tmp_path / "pairs.png").exists()
     assert any("real vs real" in line for line in lines)
     assert cli.main(["evaluate", "--run-dir", str(tmp_path / "missing")]) == 2
+    # The in-memory scorer (tools/gpu_sweep.py scores runs at chosen epochs with it) follows
+    # the same protocol: the same generator gets the same numbers.
+    from gan_helpers.evaluate import evaluate_generator
+
+    run = gh.load_run(run_dir)
+    direct = evaluate_generator(run.sampler, 16, "cartoon-faces", 32, count=32)
+    assert direct["swd"] == pytest.approx(result["swd"], rel=1e-3)
+    assert direct["near_duplicates"] == result["near_duplicates"]
 
 
 def test_evaluate_computes_kid_and_fid_from_a_weights_file(tmp_path, capsys):

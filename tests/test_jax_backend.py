@@ -68,6 +68,20 @@ def test_classic_training_checkpoints_and_resumes(tmp_path):
     loaded = gh.load_run(run_dir)
     samples = np.asarray(loaded.generator.predict(loaded.fixed_noise[:4], verbose=0))
     assert samples.shape == (4, 32, 32, 3) and np.abs(samples).max() <= 1.0
+    # the optimisers' slots are saved by name, the same names as under TensorFlow
+    saved = np.load(run_dir / "checkpoints" / "ckpt-00000008" / "g_optimizer.npz")
+    assert {"iteration", "generator_up_16_kernel_momentum"} <= set(saved.files)
+
+
+def test_a_generator_is_scored_under_jax():
+    # what tools/gpu_sweep.py does on the GPU machine (its scores were checked against
+    # TensorFlow's for one run: docs/results.md)
+    from gan_helpers.evaluate import evaluate_generator
+
+    generator = gh.build_generator(16, 32, filters=8)
+    result = evaluate_generator(generator, 16, "cartoon-faces", 32, count=32, attributes=False)
+    assert result["swd"]["swd_mean"] > 2 * result["swd_real_floor"]["swd_mean"]  # untrained G
+    assert 0.0 <= result["near_duplicates"]["share"] <= 1.0
 
 
 def test_the_fused_step_says_it_needs_tensorflow(tmp_path):

@@ -213,3 +213,35 @@ def test_optimiser_state_is_saved_once_and_old_checkpoints_still_load(faces32, t
     assert resumed.step == 8
     saved = np.load(folder / "d_optimizer.npz")
     assert len(saved.files) == len(resumed.discriminator.optimizer.variables)
+
+
+def test_optimiser_state_is_matched_by_name_and_positional_checkpoints_still_load(faces32, tmp_path):
+    import numpy as np
+
+    run = gh.train(images=faces32[:64], run_dir=tmp_path / "run", epochs=1, progress=False, **TINY)
+    folder = checkpoint.latest_checkpoint(run.checkpoint_dir)
+    saved = dict(np.load(folder / "g_optimizer.npz"))
+    # every layer of gan_helpers.models is named, so the slots have names, not positions
+    assert {"iteration", "generator_up_16_kernel_momentum", "generator_to_image_bias_velocity",
+            "generator_bn_8_gamma_momentum"} <= set(saved)
+    # ... and a second build in the same process has the same names (no Keras counters)
+    again = gh.build_generator(TINY["latent_dim"], 32, filters=8)
+    assert [v.path for v in again.weights] == [v.path for v in run.generator.weights]
+    # shuffled by name, loaded by name: each slot lands on its own variable
+    generator, _, gan = gh.training.build_models(run.config, seed=1)
+    shuffled = dict(reversed(list(saved.items())))
+    checkpoint.restore_optimizer_state(gan.optimizer, generator.trainable_variables, shuffled, "generator")
+    for variable in gan.optimizer.variables:
+        np.testing.assert_array_equal(variable.numpy(), saved[variable.name])
+    # a checkpoint from before 2026-11-26 keyed the same slots by position: it still resumes
+    names = [v.name for v in run.gan.optimizer.variables]
+    np.savez(folder / "g_optimizer.npz", **{f"{i:04d}": saved[name] for i, name in enumerate(names)})
+    resumed = gh.train(run_dir=run.run_dir, resume=True, epochs=2, images=faces32[:64], progress=False)
+    assert resumed.step == 8
+    # a slot the model does not have is named in a one-line error
+    renamed = {("generator_up_99_kernel_momentum" if k == "generator_up_16_kernel_momentum" else k): v
+               for k, v in saved.items()}
+    generator, _, gan = gh.training.build_models(run.config, seed=1)
+    with pytest.raises(ValueError, match=r"no variable 'generator_up_16_kernel_momentum'"):
+        checkpoint.restore_optimizer_state(gan.optimizer, generator.trainable_variables, renamed,
+                                           "generator")

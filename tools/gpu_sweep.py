@@ -1,0 +1,221 @@
+"""Measure issue 11's levers at the CPU default's budget, many runs at once, on a GPU machine.
+
+On a GPU the classic step is host-bound (about 1 % of an H200 is busy), so one machine can
+train many small runs side by side: one process per (lever, seed), each its own Keras-on-JAX
+``gan_helpers.train(step="classic")`` of the default preset with the lever's overrides, for
+the default's 46 epochs (7,176 iterations, the README's CPU run). Each process scores its
+generator with :func:`gan_helpers.evaluate.evaluate_generator` (``evaluate``'s protocol,
+1,024 images per set, seed 0) after a quarter of the epochs (12: 1,872 iterations, issue
+11's original budget) and after the last, and writes ``scores.json`` into its run folder.
+
+    KERAS_BACKEND=jax python tools/gpu_sweep.py --faces faces.npz \
+        --classifier ~/.cache/gan_helpers --out runs/gpu-sweep --minutes 8 --bundle $OUT
+
+``--faces`` is ``tools/gpu_run.py --pack``'s file; ``--classifier`` a folder holding the
+attribute classifier's ``attribute-classifier-v1.{json,weights.h5}`` (trained here; the GPU
+machine has no DiceBear to render its training faces). Runs still going at ``--minutes``
+are stopped; what they scored by then is kept. ``--bundle`` writes ``sweep.json`` (every
+score), ``sweep_raw.json`` (every ``evaluate`` result), ``sweep.png`` (16 samples, the same
+noise, of every finished run) and the first run's generator, which
+``python tools/gpu_sweep.py --rescore BUNDLE NAME`` scores again here (TensorFlow) as a check.
+
+The levers are the ``LEVERS`` table below; ``--levers a,b`` picks some of them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+LEVERS: dict[str, dict] = {
+    "default": {},
+    "noise": {"instance_noise_std": 0.1},
+    "dropout": {"d_dropout": 0.25},
+    "translation": {"d_augment": "translation"},
+    "ttur": {"lr_g": 2e-4},
+    "fake-labels": {"fake_label_range": (0.0, 0.2)},
+    "no-mbstd": {"minibatch_std": 0},
+    "flip": {"label_flip_prob": 0.05},
+}
+
+
+def _scores(result: dict) -> dict:
+    """The numbers issue 11 asks for, from an ``evaluate_generator`` result."""
+    attrs = result["attributes"]
+    return {"swd": round(result["swd"]["swd_mean"], 2),
+            "swd_floor": round(result["swd_real_floor"]["swd_mean"], 2),
+            "near_duplicates": result["near_duplicates"]["share"],
+            "coverage": attrs["coverage"]["mean"], "precision": attrs["precision"],
+            "recall": attrs["recall"], "fd": attrs["fd"], "diversity": result["diversity"]}
+
+
+def one(name: str, seed: int, out: Path, epochs: int, only_last: bool = False) -> int:
+    """Train and score one (lever, seed); runs in its own process."""
+    from gan_helpers import train
+    from gan_helpers.evaluate import evaluate_generator
+
+    run_dir = out / f"{name}-s{seed}"
+    scores_path = run_dir / "scores.json"
+    score_epochs = (epochs,) if only_last else (max(1, round(epochs / 4)), epochs)
+    start = time.monotonic()
+    scores: dict = json.loads(scores_path.read_text()) if scores_path.is_file() else {}
+
+    def on_epoch_end(run):
+        if run.epoch in score_epochs and str(run.epoch) not in scores:
+            t0 = time.monotonic()
+            result = evaluate_generator(run.sampler, run.config.latent_dim, "cartoon-faces", 64)
+            scores[str(run.epoch)] = {"step": run.step, **_scores(result),
+                                      "train_seconds": round(t0 - start, 1),
+                                      "score_seconds": round(time.monotonic() - t0, 1),
+                                      "raw": result}
+            run_dir.mkdir(parents=True, exist_ok=True)
+            scores_path.write_text(json.dumps(scores, indent=1, default=str) + "\n")
+            print(f"{name} s{seed} epoch {run.epoch}: step {run.step} SWD {scores[str(run.epoch)]['swd']}"
+                  f" ({time.monotonic() - start:.0f} s)", flush=True)
+
+    run = train("cartoon-faces", run_dir=run_dir, resume="auto", seed=seed, step="classic",
+                progress=False, on_epoch_end=on_epoch_end, epochs=epochs, **LEVERS[name])
+    from gan_helpers.gan import sample_noise
+    # The same 16 noise vectors for every run, so the sheet compares like with like.
+    np.save(run_dir / "samples16.npy",
+            run.sample(sample_noise(np.random.default_rng(0), 16, run.config.latent_dim)))
+    return 0
+
+
+def rescore(folder: Path, name: str) -> dict:
+    """Score a bundle's generator (``NAME.generator.weights.h5`` + ``NAME.config.json``) here,
+    e.g. on a CPU with TensorFlow, to check the GPU machine's scores."""
+    from gan_helpers.config import GANConfig
+    from gan_helpers.evaluate import evaluate_generator
+    from gan_helpers.models import build_generator
+
+    config = GANConfig.from_dict(json.loads((folder / f"{name}.config.json").read_text())["config"])
+    generator = build_generator(config.latent_dim, config.image_size, filters=config.filters,
+                                upsample=config.g_upsample)
+    generator.load_weights(folder / f"{name}.generator.weights.h5")
+    return _scores(evaluate_generator(generator, config.latent_dim, "cartoon-faces", config.image_size))
+
+
+def _setup_cache(faces: Path, classifier: Path, cache: Path) -> None:
+    """Put the faces and the classifier where ``gan_helpers`` looks for them."""
+    cache.mkdir(parents=True, exist_ok=True)
+    target = cache / "cartoon-faces-seed0-64px-10000.npy"
+    if not target.is_file():
+        np.save(target, np.load(faces)["faces"])
+    for path in classifier.glob("attribute-classifier-v1.*"):
+        shutil.copy(path, cache / path.name)
+
+
+def sheet(out: Path, names: list[str], path: Path) -> None:
+    """One PNG: a row of 16 samples per finished run, labelled."""
+    from gan_helpers.viz import plot_image_grid
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows, labels = [], []
+    for name in names:
+        file = out / name / "samples16.npy"
+        if file.is_file():
+            rows.append(np.load(file))
+            labels.append(name)
+    if not rows:
+        return
+    fig, ax = plt.subplots(figsize=(16, 1.1 * len(rows)))
+    plot_image_grid(np.concatenate(rows), ncols=16, row_labels=labels, ax=ax)
+    fig.savefig(path, dpi=80, bbox_inches="tight")
+    plt.close(fig)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--one", nargs=2, metavar=("LEVER", "SEED"), help=argparse.SUPPRESS)
+    parser.add_argument("--rescore", nargs=2, metavar=("FOLDER", "NAME"),
+                        help="score the generator a --bundle brought back (NAME.generator.weights.h5) "
+                             "here, and stop")
+    parser.add_argument("--faces", type=Path)
+    parser.add_argument("--classifier", type=Path)
+    parser.add_argument("--out", type=Path, default=Path("runs/gpu-sweep"))
+    parser.add_argument("--levers", default=",".join(LEVERS))
+    parser.add_argument("--seeds", default="0,1")
+    parser.add_argument("--epochs", type=int, default=46,
+                        help="epochs per run (default 46, the default preset's); scored after "
+                             "a quarter of them and after the last")
+    parser.add_argument("--only-last", action="store_true", help="score after the last epoch only")
+    parser.add_argument("--minutes", type=float, default=8.0, help="stop every run after this long")
+    parser.add_argument("--bundle", type=Path, help="write sweep.json and sweep.png here")
+    args = parser.parse_args(argv)
+    if args.rescore:
+        print(json.dumps(rescore(Path(args.rescore[0]), args.rescore[1])))
+        return 0
+    if args.one:
+        return one(args.one[0], int(args.one[1]), args.out, args.epochs, args.only_last)
+    levers = [name.strip() for name in args.levers.split(",") if name.strip()]
+    unknown = [name for name in levers if name not in LEVERS]
+    if unknown:
+        parser.error(f"--levers: unknown lever {unknown[0]!r}; choose from {', '.join(LEVERS)}")
+    for flag, path in (("--faces", args.faces), ("--classifier", args.classifier)):
+        if path is None or not path.exists():
+            parser.error(f"{flag}: no such file or folder: {path}")
+    os.environ.setdefault("GAN_CACHE_DIR", str(args.out / "cache"))
+    _setup_cache(args.faces, args.classifier, Path(os.environ["GAN_CACHE_DIR"]))
+    args.out.mkdir(parents=True, exist_ok=True)
+    names, jobs = [], []
+    deadline = time.monotonic() + 60 * args.minutes
+    for seed in (int(s) for s in args.seeds.split(",")):
+        for name in levers:
+            names.append(f"{name}-s{seed}")
+            log = open(args.out / f"{name}-s{seed}.log", "w")
+            jobs.append((names[-1], log, subprocess.Popen(
+                [sys.executable, __file__, "--one", name, str(seed), "--out", str(args.out),
+                 "--epochs", str(args.epochs)] + ["--only-last"] * args.only_last,
+                stdout=log, stderr=subprocess.STDOUT)))
+    print(f"{len(jobs)} runs started: {', '.join(names)}", flush=True)
+    while time.monotonic() < deadline and any(p.poll() is None for _, _, p in jobs):
+        time.sleep(5)
+    status = {}
+    for name, log, process in jobs:
+        if process.poll() is None:
+            process.terminate()
+            status[name] = "stopped at --minutes"
+        else:
+            status[name] = "finished" if process.returncode == 0 else f"failed ({process.returncode})"
+        process.wait()
+        log.close()
+    summary = {}
+    for name in names:
+        path = args.out / name / "scores.json"
+        scores = json.loads(path.read_text()) if path.is_file() else {}
+        summary[name] = {"status": status[name],
+                         **{epoch: {k: v for k, v in s.items() if k != "raw"} for epoch, s in scores.items()}}
+        print(name, json.dumps(summary[name]), flush=True)
+    (args.out / "sweep.json").write_text(json.dumps(summary, indent=1) + "\n")
+    if args.bundle:
+        args.bundle.mkdir(parents=True, exist_ok=True)
+        shutil.copy(args.out / "sweep.json", args.bundle / "sweep.json")
+        sheet(args.out, names, args.bundle / "sweep.png")
+        raw = {name: json.loads((args.out / name / "scores.json").read_text())
+               for name in names if (args.out / name / "scores.json").is_file()}
+        (args.bundle / "sweep_raw.json").write_text(json.dumps(raw, default=str) + "\n")
+        with open(args.bundle / "logs.txt", "w") as logs:
+            for name in names:
+                logs.write(f"==> {name}\n" + (args.out / f"{name}.log").read_text()[-3000:] + "\n")
+        # One generator to score again here under TensorFlow (a check of the JAX scores).
+        first = args.out / names[0]
+        if (first / "checkpoints" / "latest").is_file():
+            latest = (first / "checkpoints" / "latest").read_text().strip()
+            shutil.copy(first / "checkpoints" / latest / "generator.weights.h5",
+                        args.bundle / f"{names[0]}.generator.weights.h5")
+            shutil.copy(first / "config.json", args.bundle / f"{names[0]}.config.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
