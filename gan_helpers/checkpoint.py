@@ -49,6 +49,9 @@ def _inner(optimizer):
     return getattr(optimizer, "inner_optimizer", optimizer)
 
 
+_POSITIONAL = re.compile(r"\d{4}")  # the keys of checkpoints before 2026-11-26: "0000", ...
+
+
 def optimizer_state(optimizer) -> dict[str, np.ndarray]:
     """Every variable of a built Keras optimiser, by name (Adam: ``iteration``,
     ``learning_rate``, then ``<model>_<layer>_<weight>_momentum`` / ``_velocity``).
@@ -62,9 +65,6 @@ def optimizer_state(optimizer) -> dict[str, np.ndarray]:
     if len(set(names)) < len(names) or any(_POSITIONAL.fullmatch(n) for n in names):
         names = [f"{i:04d}" for i in range(len(variables))]
     return {name: np.asarray(v.numpy()) for name, v in zip(names, variables)}
-
-
-_POSITIONAL = re.compile(r"\d{4}")  # the keys of checkpoints before 2026-11-26: "0000", ...
 
 
 def restore_optimizer_state(optimizer, variables, state: dict[str, np.ndarray], what: str) -> None:
