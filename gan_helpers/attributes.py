@@ -195,6 +195,11 @@ def classifier_path(cache_dir=None) -> Path:
     return root / f"attribute-classifier-v{CLASSIFIER_VERSION}{suffix}.weights.h5"
 
 
+def classifier_info_path(weights_path) -> Path:
+    """The ``.json`` of held-out accuracies kept beside a classifier's weights file."""
+    return Path(weights_path).with_suffix("").with_suffix(".json")
+
+
 def train_attribute_classifier(count: int | None = None, epochs: int | None = None,
                                seed: int = 1000, holdout: float = 0.1, progress: bool = True,
                                save_to=None) -> AttributeClassifier:
@@ -236,7 +241,7 @@ def train_attribute_classifier(count: int | None = None, epochs: int | None = No
         tmp = save_to.with_name(save_to.name.replace(".weights.h5", ".tmp.weights.h5"))
         model.save_weights(tmp)
         tmp.replace(save_to)
-        save_to.with_suffix("").with_suffix(".json").write_text(json.dumps(
+        classifier_info_path(save_to).write_text(json.dumps(
             {"accuracy": classifier.accuracy, "count": count, "epochs": epochs, "seed": seed,
              "chance": {k: round(1 / len(v), 4) for k, v in values.items()}}, indent=2))
     return classifier
@@ -259,7 +264,7 @@ def load_attribute_classifier(cache_dir=None, train_if_missing: bool = True,
         return train_attribute_classifier(progress=progress, save_to=path)
     model = build_attribute_classifier()
     model.load_weights(path)
-    info_path = path.with_suffix("").with_suffix(".json")
+    info_path = classifier_info_path(path)
     accuracy = json.loads(info_path.read_text())["accuracy"] if info_path.exists() else {}
     return AttributeClassifier(model, accuracy)
 

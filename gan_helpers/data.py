@@ -556,6 +556,12 @@ def _sample_images(image_size: int) -> np.ndarray | None:
     return np.stack(out)
 
 
+def cartoon_faces_cache_file(count: int, image_size: int, seed: int = 0, cache_dir=None) -> Path:
+    """Where :func:`load_cartoon_faces` caches ``count`` rendered faces (``.npy``)."""
+    root = Path(cache_dir) if cache_dir else default_cache_dir()
+    return root / f"{CARTOON_FACES}-seed{seed}-{image_size}px-{count}.npy"
+
+
 def load_cartoon_faces(count: int | None = None, image_size: int = 64, seed: int = 0,
                        cache_dir=None, progress: bool = True, use_sample: bool = True) -> np.ndarray:
     """The built-in dataset: ``count`` DiceBear cartoon faces, rendered once and cached.
@@ -584,8 +590,7 @@ def load_cartoon_faces(count: int | None = None, image_size: int = 64, seed: int
             return sample[:count]
     cache_file = None
     if cache_dir is not False:
-        root = Path(cache_dir) if cache_dir else default_cache_dir()
-        cache_file = root / f"{CARTOON_FACES}-seed{seed}-{image_size}px-{count}.npy"
+        cache_file = cartoon_faces_cache_file(count, image_size, seed, cache_dir)
         if cache_file.exists():
             return np.load(cache_file, mmap_mode="r")
     images = render_cartoon_faces(count, image_size, seed=seed, progress=progress)

@@ -59,19 +59,20 @@ def evaluate_run(run_dir, data: str | None = None, count: int | None = None, see
         raise ValueError(f"{run_dir} was trained on an in-memory array: pass --data")
     result = evaluate_generator(run.sampler, run.config.latent_dim, data, run.config.image_size,
                                 count=count, seed=seed, pairs_path=pairs_path,
-                                inception_weights=inception_weights, attributes=attributes)
-    result["protocol"]["generator"] = (("EMA of G's weights" if run.ema is not None else "G")
-                                       + ", inference mode (BatchNorm moving averages)")
+                                inception_weights=inception_weights, attributes=attributes,
+                                description="EMA of G's weights" if run.ema is not None else "G")
     return {"run_dir": str(run_dir), "step": run.step, **result}
 
 
 def evaluate_generator(generator, latent_dim: int, data: str = CARTOON_FACES, image_size: int = 64,
                        count: int | None = None, seed: int = 0, pairs_path=None,
-                       inception_weights=None, attributes: bool | None = None) -> dict:
+                       inception_weights=None, attributes: bool | None = None,
+                       description: str = "G") -> dict:
     """Score a generator in memory with :func:`evaluate_run`'s protocol (same real images,
     noise, patches and directions for the same ``seed``), e.g. from a notebook or at
     chosen epochs of a run. ``generator`` maps noise (N, ``latent_dim``) to images in
-    [-1, 1] and is called in inference mode; the other arguments are ``evaluate_run``'s."""
+    [-1, 1] and is called in inference mode; ``description`` names it in the protocol; the
+    other arguments are ``evaluate_run``'s."""
     count = count or quick_value(1024, 128)
     images = load_dataset(data, image_size, progress=False)
     count = min(count, len(images) // 2)
@@ -110,7 +111,7 @@ def evaluate_generator(generator, latent_dim: int, data: str = CARTOON_FACES, im
     return {
         "data": str(data),
         "protocol": {"images_per_set": count, "seed": seed, **SWD_PROTOCOL,
-                     "generator": "G, inference mode (BatchNorm moving averages)"},
+                     "generator": f"{description}, inference mode (BatchNorm moving averages)"},
         "swd": sliced_wasserstein_distance(real_a, fake, seed=seed),
         "swd_real_floor": sliced_wasserstein_distance(real_a, real_b, seed=seed),
         "diversity": round(diversity_ratio(fake[:256], real_b[:256]), 3),

@@ -60,6 +60,7 @@ def one(name: str, seed: int, out: Path, epochs: int, only_last: bool = False) -
     """Train and score one (lever, seed); runs in its own process."""
     from gan_helpers import train
     from gan_helpers.evaluate import evaluate_generator
+    from gan_helpers.gan import sample_noise
 
     run_dir = out / f"{name}-s{seed}"
     scores_path = run_dir / "scores.json"
@@ -70,7 +71,8 @@ def one(name: str, seed: int, out: Path, epochs: int, only_last: bool = False) -
     def on_epoch_end(run):
         if run.epoch in score_epochs and str(run.epoch) not in scores:
             t0 = time.monotonic()
-            result = evaluate_generator(run.sampler, run.config.latent_dim, "cartoon-faces", 64)
+            result = evaluate_generator(run.sampler, run.config.latent_dim, "cartoon-faces",
+                                        run.config.image_size)
             scores[str(run.epoch)] = {"step": run.step, **_scores(result),
                                       "train_seconds": round(t0 - start, 1),
                                       "score_seconds": round(time.monotonic() - t0, 1),
@@ -82,7 +84,6 @@ def one(name: str, seed: int, out: Path, epochs: int, only_last: bool = False) -
 
     run = train("cartoon-faces", run_dir=run_dir, resume="auto", seed=seed, step="classic",
                 progress=False, on_epoch_end=on_epoch_end, epochs=epochs, **LEVERS[name])
-    from gan_helpers.gan import sample_noise
     # The same 16 noise vectors for every run, so the sheet compares like with like.
     np.save(run_dir / "samples16.npy",
             run.sample(sample_noise(np.random.default_rng(0), 16, run.config.latent_dim)))
@@ -94,22 +95,26 @@ def rescore(folder: Path, name: str) -> dict:
     e.g. on a CPU with TensorFlow, to check the GPU machine's scores."""
     from gan_helpers.config import GANConfig
     from gan_helpers.evaluate import evaluate_generator
-    from gan_helpers.models import build_generator
+    from gan_helpers.training import build_models
 
     config = GANConfig.from_dict(json.loads((folder / f"{name}.config.json").read_text())["config"])
-    generator = build_generator(config.latent_dim, config.image_size, filters=config.filters,
-                                upsample=config.g_upsample)
+    generator = build_models(config)[0]
     generator.load_weights(folder / f"{name}.generator.weights.h5")
     return _scores(evaluate_generator(generator, config.latent_dim, "cartoon-faces", config.image_size))
 
 
 def _setup_cache(faces: Path, classifier: Path, cache: Path) -> None:
     """Put the faces and the classifier where ``gan_helpers`` looks for them."""
+    from gan_helpers.attributes import classifier_info_path, classifier_path
+    from gan_helpers.data import cartoon_faces_cache_file
+
     cache.mkdir(parents=True, exist_ok=True)
-    target = cache / "cartoon-faces-seed0-64px-10000.npy"
+    images = np.load(faces)["faces"]
+    target = cartoon_faces_cache_file(len(images), images.shape[1], cache_dir=cache)
     if not target.is_file():
-        np.save(target, np.load(faces)["faces"])
-    for path in classifier.glob("attribute-classifier-v1.*"):
+        np.save(target, images)
+    weights = classifier_path(classifier)
+    for path in (weights, classifier_info_path(weights)):
         shutil.copy(path, cache / path.name)
 
 
@@ -157,6 +162,8 @@ def main(argv=None) -> int:
         return 0
     if args.one:
         return one(args.one[0], int(args.one[1]), args.out, args.epochs, args.only_last)
+    from gan_helpers.checkpoint import latest_checkpoint
+
     levers = [name.strip() for name in args.levers.split(",") if name.strip()]
     unknown = [name for name in levers if name not in LEVERS]
     if unknown:
@@ -189,29 +196,27 @@ def main(argv=None) -> int:
             status[name] = "finished" if process.returncode == 0 else f"failed ({process.returncode})"
         process.wait()
         log.close()
+    raw = {name: json.loads((args.out / name / "scores.json").read_text())
+           for name in names if (args.out / name / "scores.json").is_file()}
     summary = {}
     for name in names:
-        path = args.out / name / "scores.json"
-        scores = json.loads(path.read_text()) if path.is_file() else {}
-        summary[name] = {"status": status[name],
-                         **{epoch: {k: v for k, v in s.items() if k != "raw"} for epoch, s in scores.items()}}
+        summary[name] = {"status": status[name], **{
+            epoch: {k: v for k, v in s.items() if k != "raw"} for epoch, s in raw.get(name, {}).items()}}
         print(name, json.dumps(summary[name]), flush=True)
     (args.out / "sweep.json").write_text(json.dumps(summary, indent=1) + "\n")
     if args.bundle:
         args.bundle.mkdir(parents=True, exist_ok=True)
         shutil.copy(args.out / "sweep.json", args.bundle / "sweep.json")
         sheet(args.out, names, args.bundle / "sweep.png")
-        raw = {name: json.loads((args.out / name / "scores.json").read_text())
-               for name in names if (args.out / name / "scores.json").is_file()}
         (args.bundle / "sweep_raw.json").write_text(json.dumps(raw, default=str) + "\n")
         with open(args.bundle / "logs.txt", "w") as logs:
             for name in names:
                 logs.write(f"==> {name}\n" + (args.out / f"{name}.log").read_text()[-3000:] + "\n")
         # One generator to score again here under TensorFlow (a check of the JAX scores).
         first = args.out / names[0]
-        if (first / "checkpoints" / "latest").is_file():
-            latest = (first / "checkpoints" / "latest").read_text().strip()
-            shutil.copy(first / "checkpoints" / latest / "generator.weights.h5",
+        latest = latest_checkpoint(first / "checkpoints")
+        if latest is not None:
+            shutil.copy(latest / "generator.weights.h5",
                         args.bundle / f"{names[0]}.generator.weights.h5")
             shutil.copy(first / "config.json", args.bundle / f"{names[0]}.config.json")
     return 0
