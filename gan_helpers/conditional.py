@@ -184,13 +184,15 @@ def build_conditional_generator(latent_dim: int, label_dim: int, image_size: int
 
 def build_conditional_discriminator(image_size: int, label_dim: int, filters: int = 64,
                                     augment: str = "", seed: int | None = None,
-                                    name: str = "conditional_discriminator", **body_options):
+                                    name: str = "conditional_discriminator",
+                                    augment_probability: float = 1.0, **body_options):
     """D(image, label): the DCGAN discriminator, fed the image with the label as extra channels.
 
     Args:
         augment: a DiffAugment policy for the image (before the label joins it, so the
             label is never shifted or cut); ``"color"`` is refused, as it changes the
             very colours D must judge.
+        augment_probability: the chance that each augmentation is applied to each image.
         body_options: ``batch_norm``, ``dropout``, ``minibatch_std``, ``spectral_norm``
             of :func:`gan_helpers.build_discriminator`.
 
@@ -205,7 +207,7 @@ def build_conditional_discriminator(image_size: int, label_dim: int, filters: in
     body = build_discriminator(image_size, channels=3 + label_dim, filters=filters, **body_options)
     image = keras.Input(shape=(image_size, image_size, 3), name="image")
     label = keras.Input(shape=(label_dim,), name="label")
-    seen = DiffAugment(policy, seed=seed)(image) if policy else image
+    seen = DiffAugment(policy, seed=seed, probability=augment_probability)(image) if policy else image
     maps = layers.Reshape((1, 1, label_dim))(label)
     maps = layers.UpSampling2D(size=image_size, name="label_maps")(maps)  # (N, S, S, label_dim)
     image_and_label = layers.Concatenate(name="image_and_label")([seen, maps])
@@ -241,8 +243,8 @@ def build_conditional_models(config: GANConfig, label_dim: int, seed: int = 0):
         generator = build_conditional_generator(config.latent_dim, label_dim, config.image_size,
                                                 config.filters)
         discriminator = build_conditional_discriminator(
-            config.image_size, label_dim, config.filters, augment=config.d_augment, seed=seed,
-            batch_norm=config.d_batch_norm, dropout=config.d_dropout,
+            config.image_size, label_dim, config.filters, augment=config.d_augment,
+            augment_probability=config.d_augment_p, seed=seed, batch_norm=config.d_batch_norm, dropout=config.d_dropout,
             minibatch_std=config.minibatch_std, spectral_norm=config.d_spectral_norm)
         gan = build_conditional_gan(generator, discriminator, config)
     return generator, discriminator, gan

@@ -108,6 +108,8 @@ class GANConfig:
         minibatch_std: group size of D's minibatch standard-deviation feature (0: off).
         d_augment: DiffAugment policy for everything D sees in training, e.g.
             ``"color,translation,cutout"`` (``""``: off).
+        d_augment_p: the chance that each DiffAugment operation is applied to each image,
+            drawn per image (1: always, as in DiffAugment; below 1 as in ADA).
         d_spectral_norm: spectral normalisation of D's convolutions and output layer.
         filters: width of the first D / last G convolution (DCGAN's 64).
         g_upsample: how G doubles its image size: ``"transpose"`` (DCGAN's strided
@@ -138,6 +140,7 @@ class GANConfig:
     d_dropout: float = 0.0
     minibatch_std: int = 0
     d_augment: str = ""
+    d_augment_p: float = 1.0
     d_spectral_norm: bool = False
     filters: int = 64
     g_upsample: str = "transpose"
@@ -163,6 +166,9 @@ class GANConfig:
             raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of "
                              f"minibatch_std ({self.minibatch_std})")
         self.d_augment = ",".join(parse_augment(self.d_augment))
+        if not 0.0 < self.d_augment_p <= 1.0:
+            raise ValueError(f"d_augment_p must be in (0, 1] (d_augment='' turns augmentation off), "
+                             f"got {self.d_augment_p!r}")
         if not 0.0 <= self.ema < 1.0:
             raise ValueError(f"ema must be in [0, 1) (0: off), got {self.ema!r}")
         if self.g_upsample not in G_UPSAMPLING:
@@ -233,7 +239,7 @@ CONFIG_GROUPS: dict[str, tuple[str, ...]] = {
                                                           "precision"),
     "labels and noise (may change on --resume)": ("real_label_range", "fake_label_range", "label_flip_prob",
                          "instance_noise_std", "flip_images"),
-    "regularisers and sampling (may change on --resume)": ("d_dropout", "ema"),
+    "regularisers and sampling (may change on --resume)": ("d_dropout", "d_augment_p", "ema"),
 }
 
 

@@ -94,11 +94,18 @@ class DiffAugment(layers.Layer):
             ``"translation"`` (shift by up to 1/8 of the side, padding with 0) and
             ``"cutout"`` (a square of half the side set to 0), comma-separated.
         seed: seed of the layer's own random stream.
+        probability: the chance that each operation is applied to each image (drawn
+            per image and per operation, as in ADA, Karras et al. 2020); 1 (DiffAugment's
+            own setting) applies every operation to every image and draws nothing extra.
     """
 
-    def __init__(self, policy="color,translation,cutout", seed: int | None = None, **kwargs):
+    def __init__(self, policy="color,translation,cutout", seed: int | None = None,
+                 probability: float = 1.0, **kwargs):
         super().__init__(**kwargs)
         self.policy = ",".join(parse_augment(policy))
+        if not 0.0 < probability <= 1.0:
+            raise ValueError(f"DiffAugment probability must be in (0, 1], got {probability!r}")
+        self.probability = float(probability)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
@@ -112,6 +119,7 @@ class DiffAugment(layers.Layer):
         x = inputs
         batch = ops.shape(x)[0]
         for name in self.policy.split(","):
+            before = x
             if name == "color":
                 x = x + (self._uniform(batch, dtype=x.dtype) - 0.5)
                 mean_pixel = ops.mean(x, axis=3, keepdims=True)
@@ -122,6 +130,8 @@ class DiffAugment(layers.Layer):
                 x = self._translate(x, batch)
             elif name == "cutout":
                 x = self._cutout(x, batch)
+            if self.probability < 1.0:  # each image keeps this operation's result or not
+                x = ops.where(self._uniform(batch) < self.probability, x, before)
         return x
 
     def _translate(self, x, batch):
@@ -160,7 +170,8 @@ class DiffAugment(layers.Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "policy": self.policy, "seed": self.seed}
+        return {**super().get_config(), "policy": self.policy, "seed": self.seed,
+                "probability": self.probability}
 
 
 def _init(seed=None):
@@ -315,6 +326,7 @@ def build_discriminator(
     seed: int | None = None,
     name: str = "discriminator",
     spectral_norm: bool = False,
+    augment_probability: float = 1.0,
 ) -> keras.Sequential:
     """Build the DCGAN discriminator: image -> probability that it is real.
 
@@ -333,6 +345,7 @@ def build_discriminator(
         seed: seed of the augmentation's random stream.
         spectral_norm: wrap every convolution and the output layer in
             :class:`SpectralNorm` (Miyato et al. 2018).
+        augment_probability: the chance that each augmentation is applied to each image.
 
     Returns:
         A model mapping float32 (N, S, S, channels) in [-1, 1] to float32 (N, 1) in (0, 1).
@@ -343,7 +356,7 @@ def build_discriminator(
     model = keras.Sequential(name=name)
     model.add(keras.Input(shape=(image_size, image_size, channels), name="image"))
     if parse_augment(augment):
-        model.add(DiffAugment(augment, seed=seed, name="augment"))
+        model.add(DiffAugment(augment, seed=seed, probability=augment_probability, name="augment"))
     def normalised(layer):
         return SpectralNorm(layer, name=f"sn_{layer.name}") if spectral_norm else layer
 

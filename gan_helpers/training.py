@@ -100,7 +100,8 @@ def build_models(config: GANConfig, seed: int = 0, strategy=None):
         discriminator = build_discriminator(
             config.image_size, filters=config.filters, batch_norm=config.d_batch_norm,
             dropout=config.d_dropout, minibatch_std=config.minibatch_std,
-            augment=config.d_augment, seed=seed, spectral_norm=config.d_spectral_norm)
+            augment=config.d_augment, augment_probability=config.d_augment_p, seed=seed,
+            spectral_norm=config.d_spectral_norm)
         gan = build_gan(generator, discriminator, config=config)
     return generator, discriminator, gan
 

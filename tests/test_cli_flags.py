@@ -16,7 +16,7 @@ SAMPLE = {
     "real_label_range": ("0.7,0.95", (0.7, 0.95)), "fake_label_range": ("0.05", (0.05, 0.05)),
     "label_flip_prob": ("0.05", 0.05), "instance_noise_std": ("0.1", 0.1),
     "d_batch_norm": (None, True), "d_dropout": ("0.2", 0.2), "minibatch_std": ("0", 0),
-    "d_augment": ("color", "color"), "d_spectral_norm": (None, True), "filters": ("8", 8),
+    "d_augment": ("color", "color"), "d_augment_p": ("0.6", 0.6), "d_spectral_norm": (None, True), "filters": ("8", 8),
     "g_upsample": ("nearest", "nearest"),
     "ema": ("0.99", 0.99), "precision": ("float32", "float32"), "flip_images": (None, False),
     "epochs": ("3", 3),
@@ -78,12 +78,13 @@ def test_resume_changes_what_may_change_and_refuses_the_rest(tmp_path, capsys):
     # Learning rates, labels and EMA may change: the run says so and records it.
     assert cli.main(["train", "--resume", "--run-dir", str(run_dir), "--epochs", "2",
                      "--lr-d", "5e-5", "--fake-label-range", "0,0.1", "--ema", "0",
-                     "--no-progress"]) == 0
+                     "--d-augment-p", "0.5", "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "with lr_d=5e-05 (was 0.0001)" in out and "ema=0.0 (was 0.9)" in out
-    assert "fake_label_range=(0.0, 0.1)" in out
+    assert "fake_label_range=(0.0, 0.1)" in out and "d_augment_p=0.5 (was 1.0)" in out
     saved = json.loads((run_dir / "config.json").read_text())["config"]
     assert saved["lr_d"] == 5e-5 and saved["fake_label_range"] == [0.0, 0.1] and saved["epochs"] == 2
+    assert saved["d_augment_p"] == 0.5
 
     # Shapes, the batch size, the data, the seed and the preset are the run's: refused.
     refused = {("--filters", "16"): "trained with filters=8",

@@ -30,6 +30,7 @@ def test_overrides_apply_and_none_is_ignored():
     ("lr_d", -1.0, "lr_d"),
     ("real_label_range", (0.9, 0.8), "real_label_range"),
     ("label_flip_prob", 1.5, "label_flip_prob"),
+    ("d_augment_p", 0.0, "d_augment_p"),
 ])
 def test_bad_values_name_the_field(field, value, needle):
     with pytest.raises(ValueError, match=needle):

@@ -96,6 +96,37 @@ def test_diffaugment_changes_images_only_in_training():
     assert not np.allclose(augmented, layer(images, training=True).numpy())  # fresh draws
 
 
+def test_diffaugment_probability_leaves_about_that_share_of_images_alone():
+    from gan_helpers.models import DiffAugment
+    images = np.random.default_rng(0).uniform(0.5, 1.0, (256, 16, 16, 3)).astype("float32")
+
+    def untouched_share(layer):
+        out = np.asarray(layer(images, training=True))
+        return float(np.mean([np.array_equal(o, i) for o, i in zip(out, images)]))
+
+    # Always applied, an image is left alone only when its shift happens to be (0, 0):
+    # 1 in 25 at 16 px (shifts of -2..2 px each way).
+    assert untouched_share(DiffAugment("translation", seed=0)) < 0.15
+    half = untouched_share(DiffAugment("translation", seed=0, probability=0.5))
+    assert 0.35 < half < 0.7  # expected 0.5 + 0.5 / 25 = 0.52
+    layer = DiffAugment("translation", seed=0, probability=0.5)
+    assert layer.get_config()["probability"] == 0.5
+    assert DiffAugment.from_config(layer.get_config()).probability == 0.5
+    with pytest.raises(ValueError, match="probability must be in"):
+        DiffAugment("translation", probability=0.0)
+
+
+def test_the_augmentation_probability_reaches_both_discriminators():
+    from gan_helpers import conditional
+    from gan_helpers.training import build_models
+    config = gh.make_config(image_size=32, filters=8, latent_dim=16, d_augment_p=0.3)
+    discriminator = build_models(config, seed=0)[1]
+    assert discriminator.get_layer("augment").probability == 0.3
+    _, conditional_d, _ = conditional.build_conditional_models(config, label_dim=4, seed=0)
+    augments = [layer for layer in conditional_d.layers if type(layer).__name__ == "DiffAugment"]
+    assert [layer.probability for layer in augments] == [0.3]
+
+
 def test_translation_shifts_and_cutout_zeroes():
     from gan_helpers.models import DiffAugment
     images = np.ones((16, 32, 32, 3), "float32")
