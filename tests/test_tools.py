@@ -1,0 +1,39 @@
+"""The measurement scripts under tools/ that run with TensorFlow on a CPU."""
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+TOOLS = Path(__file__).resolve().parent.parent / "tools"
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, TOOLS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_profile_step_names_the_layer_of_each_op():
+    layer_of = _load("profile_step")._layer_of
+    names = {"generator": {"up_16", "bn_16"}, "discriminator": {"conv_4", "augment"}}
+    assert layer_of("gradient_tape/discriminator_1/conv_4_1/convolution/Conv2DBackpropFilter",
+                    names) == "discriminator/conv_4"
+    assert layer_of("generator_3/up_16_1/conv_transpose", names) == "generator/up_16"
+    assert layer_of("discriminator/augment/GatherV2", names) == "discriminator/augment"
+    assert layer_of("adam_1/Mul", names) == "optimisers (Adam updates)"
+    assert layer_of("concat_1", names) == "other"
+    call_of = _load("profile_step")._call_of
+    assert call_of("gradient_tape/generator_3/up_16_1/conv_transpose") == "generator_3 (backward)"
+    assert call_of("discriminator_1/conv_4_1/BiasAdd") == "discriminator_1 (forward)"
+    assert call_of("adam/Mul") == "other"
+
+
+def test_profile_step_prints_shares_of_the_default_step(capsys):
+    pytest.importorskip("tensorflow.python.profiler.internal._pywrap_profiler_plugin")
+    assert _load("profile_step").main(["--steps", "1", "--top", "40"]) == 0
+    out = capsys.readouterr().out
+    assert "share of op time" in out and "discriminator/conv_4" in out
+    shares = [float(line.split()[-1].rstrip("%")) for line in out.splitlines()
+              if line.strip().startswith(("discriminator/", "generator/"))]
+    assert 50 < sum(shares) <= 100.5  # the two models' layers take most of the op time
