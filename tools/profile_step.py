@@ -36,10 +36,10 @@ def _layer_of(operation: str, layer_names: dict[str, set[str]]) -> str:
     parts = [p for p in operation.split("/") if p != "gradient_tape"]
     for model, names in layer_names.items():
         if parts and re.fullmatch(rf"{model}(_\d+)?", parts[0]):
-            for part in parts[1:2]:
-                for name in names:
-                    if re.fullmatch(rf"{re.escape(name)}(_\d+)?", part):
-                        return f"{model}/{name}"
+            layer = parts[1] if len(parts) > 1 else ""
+            for name in names:
+                if re.fullmatch(rf"{re.escape(name)}(_\d+)?", layer):
+                    return f"{model}/{name}"
             return f"{model}/(other)"
     if parts and re.fullmatch(r"adam(_\d+)?", parts[0], flags=re.IGNORECASE):
         return "optimisers (Adam updates)"
