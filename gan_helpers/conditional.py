@@ -244,8 +244,9 @@ def build_conditional_models(config: GANConfig, label_dim: int, seed: int = 0):
                                                 config.filters)
         discriminator = build_conditional_discriminator(
             config.image_size, label_dim, config.filters, augment=config.d_augment,
-            augment_probability=config.d_augment_p, seed=seed, batch_norm=config.d_batch_norm, dropout=config.d_dropout,
-            minibatch_std=config.minibatch_std, spectral_norm=config.d_spectral_norm)
+            augment_probability=config.d_augment_p, seed=seed, batch_norm=config.d_batch_norm,
+            dropout=config.d_dropout, minibatch_std=config.minibatch_std,
+            spectral_norm=config.d_spectral_norm)
         gan = build_conditional_gan(generator, discriminator, config)
     return generator, discriminator, gan
 

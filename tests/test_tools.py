@@ -15,18 +15,18 @@ def _load(name):
 
 
 def test_profile_step_names_the_layer_of_each_op():
-    layer_of = _load("profile_step")._layer_of
+    tool = _load("profile_step")
     names = {"generator": {"up_16", "bn_16"}, "discriminator": {"conv_4", "augment"}}
-    assert layer_of("gradient_tape/discriminator_1/conv_4_1/convolution/Conv2DBackpropFilter",
-                    names) == "discriminator/conv_4"
-    assert layer_of("generator_3/up_16_1/conv_transpose", names) == "generator/up_16"
-    assert layer_of("discriminator/augment/GatherV2", names) == "discriminator/augment"
-    assert layer_of("adam_1/Mul", names) == "optimisers (Adam updates)"
-    assert layer_of("concat_1", names) == "other"
-    call_of = _load("profile_step")._call_of
-    assert call_of("gradient_tape/generator_3/up_16_1/conv_transpose") == "generator_3 (backward)"
-    assert call_of("discriminator_1/conv_4_1/BiasAdd") == "discriminator_1 (forward)"
-    assert call_of("adam/Mul") == "other"
+    assert tool._layer_of("gradient_tape/discriminator_1/conv_4_1/convolution/Conv2DBackpropFilter",
+                          names) == "discriminator/conv_4"
+    assert tool._layer_of("generator_3/up_16_1/conv_transpose", names) == "generator/up_16"
+    assert tool._layer_of("discriminator/augment/GatherV2", names) == "discriminator/augment"
+    assert tool._layer_of("adam_1/Mul", names) == "optimisers (Adam updates)"
+    assert tool._layer_of("concat_1", names) == "other"
+    assert tool._call_of("gradient_tape/generator_3/up_16_1/conv_transpose",
+                         names) == "generator_3 (backward)"
+    assert tool._call_of("discriminator_1/conv_4_1/BiasAdd", names) == "discriminator_1 (forward)"
+    assert tool._call_of("adam/Mul", names) == "other"
 
 
 def test_profile_step_prints_shares_of_the_default_step(capsys):

@@ -31,33 +31,45 @@ def _rows(xplane_paths):
             for row in table["rows"]]
 
 
+def _scope(operation: str) -> tuple[bool, list[str]]:
+    """``gradient_tape/generator_3/up_16_1/...`` -> ``(True, ["generator_3", "up_16_1", ...])``:
+    whether the op belongs to a backward pass, and its name scopes."""
+    parts = operation.split("/")
+    backward = parts[0] == "gradient_tape"
+    scopes = parts[1:] if backward else parts
+    return backward, scopes or [""]
+
+
+def _is_scope_of(part: str, name: str) -> bool:
+    """Keras suffixes a name scope used again in one traced step: ``conv_4``, ``conv_4_1``."""
+    return re.fullmatch(rf"{re.escape(name)}(_\d+)?", part) is not None
+
+
 def _layer_of(operation: str, layer_names: dict[str, set[str]]) -> str:
     """``gradient_tape/discriminator_1/conv_4_1/...`` -> ``discriminator/conv_4``."""
-    parts = [p for p in operation.split("/") if p != "gradient_tape"]
+    parts = _scope(operation)[1]
     for model, names in layer_names.items():
-        if parts and re.fullmatch(rf"{model}(_\d+)?", parts[0]):
+        if _is_scope_of(parts[0], model):
             layer = parts[1] if len(parts) > 1 else ""
             for name in names:
-                if re.fullmatch(rf"{re.escape(name)}(_\d+)?", layer):
+                if _is_scope_of(layer, name):
                     return f"{model}/{name}"
             return f"{model}/(other)"
-    if parts and re.fullmatch(r"adam(_\d+)?", parts[0], flags=re.IGNORECASE):
+    if _is_scope_of(parts[0].lower(), "adam"):
         return "optimisers (Adam updates)"
     return "other"
 
 
-def _call_of(operation: str) -> str:
+def _call_of(operation: str, models) -> str:
     """Which traced call of a model an op belongs to: ``generator_3 (backward)``.
 
     A model called twice in one step shows up under two name scopes (``generator_1``,
     ``generator_3``), so this tells the fakes drawn for D's step from those of G's step.
     """
-    parts = operation.split("/")
-    backward = parts[0] == "gradient_tape"
-    head = parts[1] if backward and len(parts) > 1 else parts[0]
-    if not re.fullmatch(r"(generator|discriminator)(_\d+)?", head):
+    backward, parts = _scope(operation)
+    if not any(_is_scope_of(parts[0], model) for model in models):
         return "other"
-    return f"{head} ({'backward' if backward else 'forward'})"
+    return f"{parts[0]} ({'backward' if backward else 'forward'})"
 
 
 def main(argv=None) -> int:
@@ -104,7 +116,7 @@ def main(argv=None) -> int:
             continue
         by_type[row["type"]] += seconds
         by_layer[_layer_of(row["operation"], layer_names)] += seconds
-        by_call[_call_of(row["operation"])] += seconds
+        by_call[_call_of(row["operation"], layer_names)] += seconds
     busy = sum(by_type.values())
     print(f"{hardware_summary()}; preset {preset!r}, fused step, batch {config.batch_size}, "
           f"{config.image_size} px, {args.steps} profiled iterations")
