@@ -83,16 +83,18 @@ def _time_steps(step, batch, steps: int, warmup: int = 2) -> float:
     return float(np.median(times))
 
 
-def run_benchmark(image_size: int = 64, batch_size: int = 64, steps: int | None = None,
+def run_benchmark(image_size: int = 64, batch_size: int | None = None, steps: int | None = None,
                   as_json: bool = False, preset: str = DEFAULT_PRESET) -> dict:
     """Measure the peak, the classic loop, the fused step (fp32, bf16) and a real epoch.
 
-    The models are ``preset``'s (default: the default preset's), at ``image_size``.
+    The models are ``preset``'s (default: the default preset's), at ``image_size``, with
+    ``batch_size`` images per step (default: the preset's).
     """
     from .training import build_models
 
     steps = steps or quick_value(30, 3)
     config = make_config(preset, image_size=image_size, batch_size=batch_size)
+    batch_size = config.batch_size
     faces = load_cartoon_faces(quick_value(2048, 320), image_size)
     batch = scale_images(faces[:batch_size])
     rng = np.random.default_rng(0)

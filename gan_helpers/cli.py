@@ -219,7 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--preset", default=DEFAULT_PRESET, choices=sorted(PRESETS),
                        help=f"whose models to time (default: {DEFAULT_PRESET})")
     bench.add_argument("--image-size", type=int, choices=SUPPORTED_IMAGE_SIZES, default=64)
-    bench.add_argument("--batch-size", type=_positive_int, default=64)
+    bench.add_argument("--batch-size", type=_positive_int,
+                       help="images per step (default: the preset's)")
     bench.add_argument("--steps", type=_positive_int, default=None,
                        help="timed iterations per variant (default 30; 3 in quick mode)")
     bench.add_argument("--json", action="store_true", help="end with one line of JSON")

@@ -96,7 +96,7 @@ def compare_presets(presets=("mlwhiz", "dcgan", "cartoon"), seeds=(0, 1), epochs
         presets, seeds: the runs are their product, one folder each under ``out_dir``.
         epochs: the budget (default 4; 1 in quick mode), or ``"preset"``: each preset's own
             epochs (the built-in presets are sized to about the same compute). The presets
-            must share image size, latent size and batch size.
+            must share image size and latent size; their batch sizes may differ.
         budget: with ``epochs="preset"``, the fraction of each preset's epochs to train
             (rounded, at least 1): ``0.25`` compares at a quarter of the full compute.
         data, num_images: the training data, shared by all runs.
@@ -110,12 +110,14 @@ def compare_presets(presets=("mlwhiz", "dcgan", "cartoon"), seeds=(0, 1), epochs
     from .training import train
 
     configs = {preset: make_config(preset, **overrides) for preset in presets}
-    shapes = {(c.image_size, c.latent_dim, c.batch_size) for c in configs.values()}
+    # One scorer for every run: the same real images and noise size. Batch sizes may differ
+    # (the same epochs are then the same images and FLOPs in more or fewer iterations).
+    shapes = {(c.image_size, c.latent_dim) for c in configs.values()}
     if len(shapes) != 1:
-        raise ValueError("presets to compare must share image_size, latent_dim and batch_size; "
-                         + ", ".join(f"{p}: {(c.image_size, c.latent_dim, c.batch_size)}"
+        raise ValueError("presets to compare must share image_size and latent_dim; "
+                         + ", ".join(f"{p}: {(c.image_size, c.latent_dim)}"
                                      for p, c in configs.items()))
-    image_size, latent_dim, _ = shapes.pop()
+    image_size, latent_dim = shapes.pop()
     epochs = epochs or quick_value(4, 1)
     if epochs != "preset" and (not isinstance(epochs, (int, np.integer)) or epochs < 1):
         raise ValueError(f"epochs must be a positive integer or 'preset', got {epochs!r}")

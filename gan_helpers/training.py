@@ -230,9 +230,9 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
 
     Args:
         data: ``"cartoon-faces"`` or a folder of images.
-        preset: ``"cartoon"`` (default), one of its predecessors ``"cartoon-v3"``,
-            ``"cartoon-v2"``, ``"cartoon-v1"``, or a seed recipe ``"dcgan"``, ``"mlwhiz"``,
-            ``"surma"``; see ``PRESETS``.
+        preset: ``"cartoon"`` (default), one of its predecessors ``"cartoon-v4"`` …
+            ``"cartoon-v1"``, or a seed recipe ``"dcgan"``, ``"mlwhiz"``, ``"surma"``; see
+            ``PRESETS``.
         config: a full :class:`GANConfig` instead of ``preset`` (ignored when resuming:
             the run's saved configuration is used, with explicit overrides).
         image_size, epochs, batch_size, **overrides: override the preset's values.

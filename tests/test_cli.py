@@ -96,10 +96,11 @@ def test_bench_prints_speeds_ratios_and_one_json_line(capsys):
     from gan_helpers.bench import forward_flops, iteration_flops
     from gan_helpers.training import build_models
 
-    code = cli.main(["bench", "--image-size", "32", "--batch-size", "8", "--steps", "1", "--json"])
+    code = cli.main(["bench", "--image-size", "32", "--steps", "1", "--json"])
     assert code == 0
     lines = capsys.readouterr().out.strip().splitlines()
     result = json.loads(lines[-1])
+    assert result["batch_size"] == gh.make_config().batch_size  # the preset's, unless given
     for key in ("peak_gflops", "classic_img_s", "fused_img_s", "fused_bf16_img_s",
                 "fused_fraction_of_peak", "epoch_overhead"):
         assert key in result
