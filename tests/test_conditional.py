@@ -168,6 +168,16 @@ def test_a_run_draws_one_row_per_combination_and_resumes_as_if_never_stopped(tmp
         cond.train_conditional("skin", run_dir=tmp_path / "part", resume=True, progress=False)
 
 
+def test_a_new_run_trains_in_batches_of_64_unless_told(tmp_path):
+    # The default preset's batches of 32 obeyed the labels less in notebook 07's run.
+    tiny = {k: v for k, v in TINY.items() if k != "batch_size"}
+    run = cond.train_conditional("skin", run_dir=tmp_path / "run", epochs=1, num_images=64,
+                                 progress=False, **tiny)
+    assert gh.make_config().batch_size != cond.CONDITIONAL_BATCH_SIZE == 64
+    assert run.config.batch_size == 64 and run.step == 1
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["config"]["batch_size"] == 64
+
+
 def test_cli_trains_with_conditional_and_rejects_unknown_attributes(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["train", "--conditional", "hair_colour,nose"])
