@@ -5,9 +5,10 @@ package index. Keras 3 runs the same ``Sequential`` models and the same classic
 ``train_on_batch`` step on its JAX backend, so this script trains with the package's own
 ``gan_helpers.train(step="classic")`` under ``KERAS_BACKEND=jax``:
 
-1. speed: the median time of one classic iteration at batch 64, as ``bench`` times it,
-   for the default preset (float32 and ``mixed_bfloat16``) and the full-width DCGAN
-   (``cartoon-v1``), in real images per second;
+1. speed: the median time of one classic iteration at each preset's own batch size, as
+   ``bench`` times it, for the default preset (float32 and ``mixed_bfloat16``), the previous
+   default at batch 64 (``cartoon-v4``) and the full-width DCGAN (``cartoon-v1``), in real
+   images per second;
 2. a run of the default preset, seed 0, on the 10,000 built-in faces, for as many epochs
    as fit in ``--minutes`` (checked after every epoch; the run is resumed once to write
    its figures, which also proves a JAX run resumes). A run folder already in
@@ -52,30 +53,34 @@ def pack(path: Path, count: int = 10_000) -> None:
 
 def speed(faces: np.ndarray, steps: int) -> dict:
     """Median seconds per classic iteration -> real images per second, per variant."""
-    print(f"speed, classic step, batch 64, median of {steps} iterations:", flush=True)
+    print(f"speed, classic step, each preset's batch size, median of {steps} iterations:",
+          flush=True)
     import keras
 
     from gan_helpers import make_config, scale_images, train_step
     from gan_helpers.bench import _time_steps, iteration_flops
     from gan_helpers.training import build_models
 
-    batch = scale_images(faces[:64])
     results = {}
     for key, preset, precision in (("default_fp32", "cartoon", "float32"),
                                    ("default_bf16", "cartoon", "mixed_bfloat16"),
+                                   ("batch64_fp32", "cartoon-v4", "float32"),
                                    ("dcgan_full_fp32", "cartoon-v1", "float32")):
         config = make_config(preset, precision=precision)
+        size = config.batch_size
+        batch = scale_images(faces[:size])
         generator, discriminator, gan = build_models(config, seed=0)
         rng = np.random.default_rng(0)
         seconds = _time_steps(lambda b: train_step(generator, discriminator, gan, b, rng=rng,
                                                    config=config), batch, steps, warmup=5)
-        flops = iteration_flops(generator, discriminator, 64)
+        flops = iteration_flops(generator, discriminator, size)
         results[key] = {"preset": preset, "filters": config.filters, "precision": precision,
-                        "seconds_per_iteration": round(seconds, 5),
-                        "img_s": round(64 / seconds, 1),
+                        "batch_size": size, "seconds_per_iteration": round(seconds, 5),
+                        "img_s": round(size / seconds, 1),
                         "gflop_per_iteration": round(flops / 1e9, 1),
                         "tflop_s": round(flops / seconds / 1e12, 2)}
-        print(f"  {key:16s} {64 / seconds:8.1f} img/s  {seconds * 1e3:6.2f} ms/iteration  "
+        print(f"  {key:16s} batch {size:3d} {size / seconds:8.1f} img/s  "
+              f"{seconds * 1e3:6.2f} ms/iteration  "
               f"{flops / seconds / 1e12:6.2f} TFLOP/s", flush=True)
         keras.backend.clear_session()
     return results
