@@ -268,11 +268,12 @@ def _attributes(args) -> int:
     else:
         classifier = load_attribute_classifier(train_if_missing=False)
     print(f"attribute classifier: {path}")
-    print(f"  {'attribute':<12}{'values':>7}{'chance':>8}{'held-out accuracy':>19}")
+    print(f"  {'attribute':<12}{'values':>7}{'chance':>8}{'held-out accuracy':>19}"
+          f"{'blurred 1 px':>14}")
     for name, values in attribute_values().items():
-        accuracy = classifier.accuracy.get(name)
-        shown = f"{accuracy:.1%}" if accuracy is not None else "unknown"
-        print(f"  {name:<12}{len(values):7d}{1 / len(values):8.1%}{shown:>19}")
+        shown = [f"{a[name]:.1%}" if name in a else "unknown"
+                 for a in (classifier.accuracy, classifier.accuracy_blurred)]
+        print(f"  {name:<12}{len(values):7d}{1 / len(values):8.1%}{shown[0]:>19}{shown[1]:>14}")
     return 0
 
 

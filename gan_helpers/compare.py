@@ -74,12 +74,23 @@ class Scorer:
         real images) and, with the classifier, its attribute scores against the first half."""
         from .attributes import attribute_report, near_duplicate_share
 
+        from .attributes import CLASSIFIER_VERSION
+
         others = self.other_real if others is None else others
         scores = {"near_duplicates": near_duplicate_share(fake, others)}
         if self.classifier is not None:
             scores["attributes"] = attribute_report(self.classifier, self.real, fake,
                                                     self.reference, self.real_features)
+            scores["classifier_version"] = CLASSIFIER_VERSION
         return scores
+
+    def stale(self, final: dict | None) -> bool:
+        """Whether a stored :meth:`final` was scored by another attribute classifier than
+        this scorer's (so it is not comparable with this scorer's floor)."""
+        from .attributes import CLASSIFIER_VERSION
+
+        return (self.classifier is not None and final is not None
+                and final.get("classifier_version", 1) != CLASSIFIER_VERSION)
 
     def final_floor(self) -> dict:
         """:meth:`final` of the second half of the real images: what a perfect generator scores."""
@@ -151,6 +162,9 @@ def compare_presets(presets=("mlwhiz", "dcgan", "cartoon"), seeds=(0, 1), epochs
                           if epochs == "preset" else epochs)
             record = runs.get(name)
             if record and record.get("epochs_done", 0) >= run_epochs:
+                if scorer.stale(record.get("final")):
+                    _rescore_final(scorer, record, run_dir, name, progress)
+                    write_text_atomic(results_path, json.dumps(results, indent=1))
                 continue
             resume = latest_checkpoint(run_dir / "checkpoints") is not None
             if not (resume and record):  # a run continues with the points it already has
@@ -176,6 +190,22 @@ def compare_presets(presets=("mlwhiz", "dcgan", "cartoon"), seeds=(0, 1), epochs
     write_text_atomic(results_path, json.dumps(results, indent=1))
     write_comparison_figures(out_dir, results)
     return results
+
+
+def _rescore_final(scorer: Scorer, record: dict, run_dir: Path, name: str, progress: bool) -> None:
+    """Score a finished run's last generator again with the scorer's classifier (its
+    stored attribute scores came from an older one); the SWD curve is kept."""
+    from .attributes import CLASSIFIER_VERSION
+    from .training import load_run
+
+    if latest_checkpoint(run_dir / "checkpoints") is None:
+        print(f"{name}: attribute scores of classifier v{record['final'].get('classifier_version', 1)}"
+              f" kept (no checkpoint in {run_dir} to score again)")
+        return
+    run = load_run(run_dir)
+    record["final"] = scorer.final(scorer.sample(run.sampler))
+    if progress:
+        print(f"{name}: scored again with attribute classifier v{CLASSIFIER_VERSION}")
 
 
 def summarize(results: dict) -> list[dict]:

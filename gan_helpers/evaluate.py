@@ -15,7 +15,8 @@ import json
 import numpy as np
 
 from .config import quick_value
-from .attributes import attribute_report, load_attribute_classifier, near_duplicate_share
+from .attributes import (attribute_report, blur_images, load_attribute_classifier,
+                         near_duplicate_share)
 from .batches import scale_images, unscale_images
 from .data import CARTOON_FACES, load_dataset
 from .gan import sample_noise
@@ -23,6 +24,9 @@ from .metrics import (INCEPTION_PROTOCOL, SWD_PROTOCOL, diversity_ratio, frechet
                       inception_features, inception_model, kernel_inception_distance,
                       memorisation_check, sliced_wasserstein_distance)
 from .viz import save_image_grid
+
+BLUR_REFERENCE = 1.0
+"""Gaussian blur radius (px) of the real images in ``evaluate``'s third attribute row."""
 
 
 def evaluate_run(run_dir, data: str | None = None, count: int | None = None, seed: int = 0,
@@ -47,7 +51,8 @@ def evaluate_run(run_dir, data: str | None = None, count: int | None = None, see
         A dict with ``swd`` (per level and mean), ``swd_real_floor``, ``diversity``,
         ``memorisation`` (see :func:`gan_helpers.metrics.memorisation_check`),
         ``near_duplicates`` (see :func:`gan_helpers.attributes.near_duplicate_share`),
-        ``attributes`` and ``attributes_real_floor`` (see
+        ``attributes``, ``attributes_real_floor`` and ``attributes_real_blurred`` (real
+        images blurred by :data:`BLUR_REFERENCE` px: what softness alone costs; see
         :func:`gan_helpers.attributes.attribute_report`; None for other data), the
         protocol, the run's step, and ``kid``/``fid`` as None with ``skipped`` saying why.
     """
@@ -91,13 +96,16 @@ def evaluate_generator(generator, latent_dim: int, data: str = CARTOON_FACES, im
     duplicates = near_duplicate_share(fake, real_b)
     if attributes is None:
         attributes = str(data) == CARTOON_FACES
-    attr = attr_floor = None
+    attr = attr_floor = attr_blurred = None
     if attributes:
         classifier = load_attribute_classifier()
         # Coverage compares each set's attribute histogram with the whole dataset's.
         reference, real_features = classifier.predict(images), classifier.features(real_a)
-        attr, attr_floor = (attribute_report(classifier, real_a, other, reference, real_features)
-                            for other in (fake, real_b))
+        # The second half blurred by 1 px: what softness alone costs in these scores.
+        blurred = blur_images(images[order[count:2 * count]], BLUR_REFERENCE)
+        attr, attr_floor, attr_blurred = (
+            attribute_report(classifier, real_a, other, reference, real_features)
+            for other in (fake, real_b, blurred))
     kid = fid = fid_floor = None
     skipped = ("KID/FID: skipped, no InceptionV3 weights given (offline the ImageNet weights "
                "cannot be downloaded; pass --inception-weights FILE, or 'imagenet' on Colab)")
@@ -118,6 +126,7 @@ def evaluate_generator(generator, latent_dim: int, data: str = CARTOON_FACES, im
         "memorisation": {k: v for k, v in memo.items() if k not in ("indices", "distances")},
         "near_duplicates": duplicates,
         "attributes": attr, "attributes_real_floor": attr_floor,
+        "attributes_real_blurred": attr_blurred,
         "pairs": None if pairs_path is None else str(pairs_path),
         "kid": kid, "fid": fid, "fid_real_floor": fid_floor, "skipped": skipped,
         "inception_protocol": None if kid is None else {
@@ -148,7 +157,10 @@ def print_report(result: dict, as_json: bool = False) -> None:
     if attr is not None:
         print("  attribute network (offline; its FD is a stand-in for FID, not comparable to FID):")
         print(f"    {'':<18}{'FD':>8}{'precision':>11}{'recall':>8}{'coverage':>10}")
-        for label, row in (("generated vs real", attr), ("real vs real", floor_attr)):
+        blurred = result.get("attributes_real_blurred")
+        rows = [("generated vs real", attr), ("real vs real", floor_attr)]
+        rows += [(f"real blurred {BLUR_REFERENCE:g} px", blurred)] if blurred else []
+        for label, row in rows:
             print(f"    {label:<18}{row['fd']:8.2f}{row['precision']:11.2f}{row['recall']:8.2f}"
                   f"{row['coverage']['mean']:10.1%}")
         if "fake_radius" in attr:

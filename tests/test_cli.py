@@ -134,6 +134,9 @@ def test_evaluate_reports_swd_beside_its_real_floor(tmp_path, capsys):
     assert set(result["memorisation"]) >= {"sample_nn_median", "real_nn_median", "memorised"}
     assert (tmp_path / "pairs.png").exists()
     assert any("real vs real" in line for line in lines)
+    # The attribute table's third row: real images blurred by 1 px, what softness costs.
+    assert set(result["attributes_real_blurred"]) >= {"fd", "precision", "recall", "coverage"}
+    assert any("real blurred 1 px" in line for line in lines)
     assert cli.main(["evaluate", "--run-dir", str(tmp_path / "missing")]) == 2
     # The in-memory scorer (tools/gpu_sweep.py scores runs at chosen epochs with it) follows
     # the same protocol: the same generator gets the same numbers.

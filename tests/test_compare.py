@@ -40,6 +40,28 @@ def test_compare_scores_every_epoch_of_every_run_and_summarises(tmp_path):
     assert [p["step"] for p in more["runs"]["mlwhiz-seed0"]["curve"]] == [2, 4, 6]
 
 
+def test_finished_runs_scored_by_an_older_classifier_are_scored_again(tmp_path):
+    from gan_helpers.attributes import CLASSIFIER_VERSION
+
+    out = tmp_path / "compare"
+    first = compare_presets(["mlwhiz"], [0], epochs=1, out_dir=out, num_images=32, count=16,
+                            progress=False, **TINY)
+    final = first["runs"]["mlwhiz-seed0"]["final"]
+    assert final["classifier_version"] == CLASSIFIER_VERSION
+    # Pretend the stored scores came from an older classifier and changed since.
+    results = json.loads((out / "results.json").read_text())
+    results["runs"]["mlwhiz-seed0"]["final"]["classifier_version"] = CLASSIFIER_VERSION - 1
+    results["runs"]["mlwhiz-seed0"]["final"]["attributes"]["fd"] = -1.0
+    (out / "results.json").write_text(json.dumps(results))
+    again = compare_presets(["mlwhiz"], [0], epochs=1, out_dir=out, num_images=32, count=16,
+                            progress=False, **TINY)
+    record = again["runs"]["mlwhiz-seed0"]
+    assert record["final"]["classifier_version"] == CLASSIFIER_VERSION
+    # The same generator and protocol: the attribute scores come back, nothing is retrained.
+    assert record["final"]["attributes"]["fd"] == pytest.approx(final["attributes"]["fd"], rel=1e-3)
+    assert [p["step"] for p in record["curve"]] == [p["step"] for p in first["runs"]["mlwhiz-seed0"]["curve"]]
+
+
 def test_compare_can_give_each_preset_its_own_epochs(tmp_path):
     # "preset": every preset trains for its own epochs (shrunk to 1 in quick mode).
     results = compare_presets(["mlwhiz"], [0], epochs="preset", out_dir=tmp_path, num_images=32,

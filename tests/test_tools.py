@@ -37,3 +37,22 @@ def test_profile_step_prints_shares_of_the_default_step(capsys):
     shares = [float(line.split()[-1].rstrip("%")) for line in out.splitlines()
               if line.strip().startswith(("discriminator/", "generator/"))]
     assert 50 < sum(shares) <= 100.5  # the two models' layers take most of the op time
+
+
+def test_blur_check_scores_blurred_real_faces_with_a_given_classifier(tmp_path, capsys):
+    tool = _load("blur_check")
+    # The session's quick classifier (trained once per test session, see test_attributes).
+    assert tool.main(["--count", "64", "--radii", "0,1"]) == 0
+    out = capsys.readouterr().out
+    lines = out.strip().splitlines()  # (training output, if it was trained here,) then:
+    assert "64 per set" in lines[-4] and lines[-3].split()[:2] == ["blur", "px"]
+    assert [float(line.split()[0]) for line in lines[-2:]] == [0.0, 1.0]
+    from gan_helpers.attributes import build_attribute_classifier
+
+    weights = tmp_path / "other.weights.h5"
+    build_attribute_classifier().save_weights(weights)
+    assert tool.main(["--weights", str(weights), "--count", "32", "--radii", "0"]) == 0
+    assert str(weights) in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        tool.main(["--weights", str(tmp_path / "missing.weights.h5")])
+    assert "--weights: no such file" in capsys.readouterr().err

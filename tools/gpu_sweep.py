@@ -12,7 +12,7 @@ generator with :func:`gan_helpers.evaluate.evaluate_generator` (``evaluate``'s p
         --classifier ~/.cache/gan_helpers --out runs/gpu-sweep --minutes 8 --bundle $OUT
 
 ``--faces`` is ``tools/gpu_run.py --pack``'s file; ``--classifier`` a folder holding the
-attribute classifier's ``attribute-classifier-v1.{json,weights.h5}`` (trained here; the GPU
+attribute classifier's ``attribute-classifier-v2.{json,weights.h5}`` (trained here; the GPU
 machine has no DiceBear to render its training faces). Runs still going at ``--minutes``
 are stopped; what they scored by then is kept. ``--bundle`` writes ``sweep.json`` (every
 score), ``sweep_raw.json`` (every ``evaluate`` result), ``sweep.png`` (16 samples, the same
