@@ -69,7 +69,11 @@ def optimizer_state(optimizer) -> dict[str, np.ndarray]:
 
 def restore_optimizer_state(optimizer, variables, state: dict[str, np.ndarray], what: str) -> None:
     """Build ``optimizer`` for ``variables`` and load the arrays of :func:`optimizer_state`,
-    matched by name (or by position, for checkpoints saved that way)."""
+    matched by name (or by position, for checkpoints saved that way).
+
+    The learning rate is not loaded: the optimiser keeps the one it was built with (the
+    run's configuration), so ``--resume --lr-d`` / ``--lr-g`` take effect. Until 2026-11-26
+    the saved rate was loaded over it and such a change was printed but ignored."""
     if not optimizer.built:
         optimizer.build(variables)
     targets = _inner(optimizer).variables
@@ -87,6 +91,8 @@ def restore_optimizer_state(optimizer, variables, state: dict[str, np.ndarray], 
                              f"it was saved for a model whose layers are named differently")
         pairs = [(v.name, v) for v in targets]
     for key, variable in pairs:
+        if variable.name == "learning_rate":
+            continue
         value = state[key]
         if tuple(value.shape) != tuple(variable.shape):
             raise ValueError(

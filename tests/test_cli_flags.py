@@ -85,6 +85,12 @@ def test_resume_changes_what_may_change_and_refuses_the_rest(tmp_path, capsys):
     saved = json.loads((run_dir / "config.json").read_text())["config"]
     assert saved["lr_d"] == 5e-5 and saved["fake_label_range"] == [0.0, 0.1] and saved["epochs"] == 2
     assert saved["d_augment_p"] == 0.5
+    # ... and the optimisers really use the new rate (the checkpoint's rate is not loaded
+    # over it), while the moments and the step count come back from the checkpoint.
+    run = gh.load_run(run_dir)
+    assert float(run.discriminator.optimizer.learning_rate) == pytest.approx(5e-5)
+    assert float(run.gan.optimizer.learning_rate) == pytest.approx(saved["lr_g"])
+    assert int(run.discriminator.optimizer.iterations) == run.step
 
     # Shapes, the batch size, the data, the seed and the preset are the run's: refused.
     refused = {("--filters", "16"): "trained with filters=8",
