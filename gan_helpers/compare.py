@@ -72,9 +72,7 @@ class Scorer:
     def final(self, fake, others=None) -> dict:
         """Near-duplicates among ``fake`` (against ``others``, default the second half of the
         real images) and, with the classifier, its attribute scores against the first half."""
-        from .attributes import attribute_report, near_duplicate_share
-
-        from .attributes import CLASSIFIER_VERSION
+        from .attributes import CLASSIFIER_VERSION, attribute_report, near_duplicate_share
 
         others = self.other_real if others is None else others
         scores = {"near_duplicates": near_duplicate_share(fake, others)}
