@@ -297,6 +297,12 @@ def load_attribute_classifier(cache_dir=None, train_if_missing: bool = True,
         if progress:
             print(f"Training the attribute classifier once (cached in {path}) ...")
         return train_attribute_classifier(progress=progress, save_to=path)
+    return classifier_from_file(path)
+
+
+def classifier_from_file(path) -> AttributeClassifier:
+    """A classifier from its weights file (any version), with the held-out accuracies of the
+    ``.json`` beside it when there is one."""
     model = build_attribute_classifier()
     model.load_weights(path)
     info_path = classifier_info_path(path)

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from . import viz
+from .attributes import CLASSIFIER_VERSION
 from .bench import iteration_flops
 from .checkpoint import latest_checkpoint, write_text_atomic
 from .config import make_config, quick_value
@@ -72,7 +73,7 @@ class Scorer:
     def final(self, fake, others=None) -> dict:
         """Near-duplicates among ``fake`` (against ``others``, default the second half of the
         real images) and, with the classifier, its attribute scores against the first half."""
-        from .attributes import CLASSIFIER_VERSION, attribute_report, near_duplicate_share
+        from .attributes import attribute_report, near_duplicate_share
 
         others = self.other_real if others is None else others
         scores = {"near_duplicates": near_duplicate_share(fake, others)}
@@ -85,8 +86,6 @@ class Scorer:
     def stale(self, final: dict | None) -> bool:
         """Whether a stored :meth:`final` was scored by another attribute classifier than
         this scorer's (so it is not comparable with this scorer's floor)."""
-        from .attributes import CLASSIFIER_VERSION
-
         return (self.classifier is not None and final is not None
                 and final.get("classifier_version", 1) != CLASSIFIER_VERSION)
 
@@ -193,7 +192,6 @@ def compare_presets(presets=("mlwhiz", "dcgan", "cartoon"), seeds=(0, 1), epochs
 def _rescore_final(scorer: Scorer, record: dict, run_dir: Path, name: str, progress: bool) -> None:
     """Score a finished run's last generator again with the scorer's classifier (its
     stored attribute scores came from an older one); the SWD curve is kept."""
-    from .attributes import CLASSIFIER_VERSION
     from .training import load_run
 
     if latest_checkpoint(run_dir / "checkpoints") is None:

@@ -85,7 +85,8 @@ def evaluate_generator(generator, latent_dim: int, data: str = CARTOON_FACES, im
         raise ValueError(f"{data} has too few images to evaluate ({len(images)})")
     order = np.random.default_rng(seed).permutation(len(images))
     real_a = scale_images(images[order[:count]])
-    real_b = scale_images(images[order[count:2 * count]])
+    second_half = images[order[count:2 * count]]
+    real_b = scale_images(second_half)
     noise = sample_noise(np.random.default_rng([seed, 7]), count, latent_dim)
     fake = generator.predict(noise, batch_size=128, verbose=0)
     memo = memorisation_check(fake, images, probe_count=count, seed=seed)
@@ -102,7 +103,7 @@ def evaluate_generator(generator, latent_dim: int, data: str = CARTOON_FACES, im
         # Coverage compares each set's attribute histogram with the whole dataset's.
         reference, real_features = classifier.predict(images), classifier.features(real_a)
         # The second half blurred by 1 px: what softness alone costs in these scores.
-        blurred = blur_images(images[order[count:2 * count]], BLUR_REFERENCE)
+        blurred = blur_images(second_half, BLUR_REFERENCE)
         attr, attr_floor, attr_blurred = (
             attribute_report(classifier, real_a, other, reference, real_features)
             for other in (fake, real_b, blurred))

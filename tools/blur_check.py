@@ -37,8 +37,7 @@ def blur_rows(classifier, faces: np.ndarray, radii, count: int, seed: int = 0) -
 
 def main(argv=None) -> int:
     import gan_helpers as gh
-    from gan_helpers.attributes import (AttributeClassifier, build_attribute_classifier,
-                                        load_attribute_classifier)
+    from gan_helpers.attributes import classifier_from_file, load_attribute_classifier
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--weights", type=Path, help="a classifier weights file (default: the "
@@ -49,9 +48,7 @@ def main(argv=None) -> int:
     if args.weights is not None:
         if not args.weights.is_file():
             parser.error(f"--weights: no such file: {args.weights}")
-        model = build_attribute_classifier()
-        model.load_weights(args.weights)
-        classifier, name = AttributeClassifier(model), str(args.weights)
+        classifier, name = classifier_from_file(args.weights), str(args.weights)
     else:
         classifier, name = load_attribute_classifier(), "the cached classifier"
     radii = [float(r) for r in args.radii.split(",")]
