@@ -364,9 +364,13 @@ def precision_recall(real_features, fake_features, k: int = 3) -> dict[str, floa
     inside the real manifold (are samples realistic?). Recall: the share of real images
     inside the samples' manifold (is every kind of real face drawn?).
 
-    Also returns the median ball radius of each set (``real_radius``, ``fake_radius``):
-    samples packed more tightly than real images (a smaller radius) reach fewer real
-    points, so recall falls even when each sample sits among real ones.
+    Also returns why recall is what it is. ``real_radius`` and ``fake_radius``: the median
+    ball radius of each set; samples packed more tightly than real images (a smaller
+    radius) reach fewer real points, so recall falls even when each sample sits among real
+    ones. ``neighbour_coverage`` (Naeem et al. 2020's coverage): the share of real images
+    whose own ball holds at least one sample, which does not shrink with the samples'
+    radius. ``feature_spread``: the samples' total feature standard deviation over the
+    real images' (1: as spread out as real faces; below 1: too alike in this space).
     """
     real = np.asarray(real_features, np.float64)
     fake = np.asarray(fake_features, np.float64)
@@ -379,11 +383,15 @@ def precision_recall(real_features, fake_features, k: int = 3) -> dict[str, floa
 
     real_radii, fake_radii = radii(real), radii(fake)
     cross = _pairwise_distances(fake, real)  # (fake, real)
-    precision = float(np.mean((cross <= real_radii[None, :]).any(axis=1)))
+    inside_real = cross <= real_radii[None, :]
+    precision = float(np.mean(inside_real.any(axis=1)))
     recall = float(np.mean((cross <= fake_radii[:, None]).any(axis=0)))
+    reached = float(np.mean(inside_real.any(axis=0)))
+    spread = float(np.sqrt(fake.var(axis=0).sum() / max(real.var(axis=0).sum(), 1e-12)))
     return {"precision": round(precision, 4), "recall": round(recall, 4),
             "real_radius": round(float(np.median(real_radii)), 3),
-            "fake_radius": round(float(np.median(fake_radii)), 3)}
+            "fake_radius": round(float(np.median(fake_radii)), 3),
+            "neighbour_coverage": round(reached, 4), "feature_spread": round(spread, 3)}
 
 
 def near_duplicate_share(samples, real, percentile: float = 1.0) -> dict[str, float]:

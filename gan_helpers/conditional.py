@@ -246,7 +246,7 @@ def build_conditional_models(config: GANConfig, label_dim: int, seed: int = 0):
     set_seed(seed)
     with dtype_policy(resolve_precision(config.precision)):
         generator = build_conditional_generator(config.latent_dim, label_dim, config.image_size,
-                                                config.filters)
+                                                config.generator_filters)
         discriminator = build_conditional_discriminator(
             config.image_size, label_dim, config.filters, augment=config.d_augment,
             augment_probability=config.d_augment_p, seed=seed, batch_norm=config.d_batch_norm,

@@ -112,6 +112,8 @@ class GANConfig:
             drawn per image (1: always, as in DiffAugment; below 1 as in ADA).
         d_spectral_norm: spectral normalisation of D's convolutions and output layer.
         filters: width of the first D / last G convolution (DCGAN's 64).
+        g_filters: width of G's last hidden convolution when G should differ from D
+            (0: ``filters``, the same width for both).
         g_upsample: how G doubles its image size: ``"transpose"`` (DCGAN's strided
             transposed convolutions, 4x4) or ``"nearest"`` (nearest-neighbour upsampling
             then a 3x3 convolution, which cannot draw a checkerboard; 2.25x G's
@@ -143,6 +145,7 @@ class GANConfig:
     d_augment_p: float = 1.0
     d_spectral_norm: bool = False
     filters: int = 64
+    g_filters: int = 0
     g_upsample: str = "transpose"
     ema: float = 0.0
     precision: str = "float32"
@@ -171,6 +174,9 @@ class GANConfig:
                              f"got {self.d_augment_p!r}")
         if not 0.0 <= self.ema < 1.0:
             raise ValueError(f"ema must be in [0, 1) (0: off), got {self.ema!r}")
+        if not isinstance(self.g_filters, (int, np.integer)) or self.g_filters < 0:
+            raise ValueError(f"g_filters must be 0 (the same as filters) or a positive integer, "
+                             f"got {self.g_filters!r}")
         if self.g_upsample not in G_UPSAMPLING:
             raise ValueError(f"g_upsample must be one of {', '.join(G_UPSAMPLING)}, "
                              f"got {self.g_upsample!r}")
@@ -194,6 +200,11 @@ class GANConfig:
                 raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
         if self.instance_noise_std < 0:
             raise ValueError(f"instance_noise_std must be >= 0, got {self.instance_noise_std!r}")
+
+    @property
+    def generator_filters(self) -> int:
+        """The width G is built with: ``g_filters``, or ``filters`` when that is 0."""
+        return self.g_filters or self.filters
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -229,7 +240,7 @@ def config_field_help() -> dict[str, str]:
 # What a resumed run cannot change: the settings that fix the shapes and types of the
 # weights (and D's layers), and the batch size (the position inside an epoch is counted in
 # batches). Precision may change: weights and optimiser state are float32 under every policy.
-FIXED_ON_RESUME = ("image_size", "latent_dim", "filters", "g_upsample", "d_batch_norm",
+FIXED_ON_RESUME = ("image_size", "latent_dim", "filters", "g_filters", "g_upsample", "d_batch_norm",
                    "minibatch_std", "d_augment", "d_spectral_norm", "batch_size")
 
 # How ``train --help`` groups the fields (every field is in exactly one group).

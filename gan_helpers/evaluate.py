@@ -168,6 +168,11 @@ def print_report(result: dict, as_json: bool = False) -> None:
             print(f"    k-NN ball radius (median): samples {attr['fake_radius']:.1f}, real "
                   f"{attr['real_radius']:.1f} (samples packed tighter than real faces reach "
                   f"fewer of them: lower recall)")
+        if "neighbour_coverage" in attr:
+            print(f"    feature spread {attr['feature_spread']:.2f} of real faces' (real "
+                  f"{floor_attr['feature_spread']:.2f}); real faces with a sample among their "
+                  f"3 nearest: {attr['neighbour_coverage']:.0%} (real "
+                  f"{floor_attr['neighbour_coverage']:.0%}; Naeem et al. 2020's coverage)")
         names = [k for k in attr["coverage"] if k != "mean"]
         print("    coverage per attribute: " + ", ".join(
             f"{k} {attr['coverage'][k]:.0%} (real {floor_attr['coverage'][k]:.0%})" for k in names))

@@ -95,7 +95,7 @@ def build_models(config: GANConfig, seed: int = 0, strategy=None):
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     synchronized = strategy is not None and strategy.num_replicas_in_sync > 1
     with scope, dtype_policy(resolve_precision(config.precision)):
-        generator = build_generator(config.latent_dim, config.image_size, filters=config.filters,
+        generator = build_generator(config.latent_dim, config.image_size, filters=config.generator_filters,
                                     synchronized_bn=synchronized, upsample=config.g_upsample)
         discriminator = build_discriminator(
             config.image_size, filters=config.filters, batch_norm=config.d_batch_norm,

@@ -66,6 +66,22 @@ def test_precision_and_recall_separate_realism_from_variety():
     # Samples off the data: neither.
     far = attr.precision_recall(real, rng.standard_normal((400, 8)) + 10.0)
     assert far["precision"] == 0.0 and far["recall"] == 0.0
+    assert far["neighbour_coverage"] == 0.0
+
+
+def test_shrunken_samples_lose_recall_but_keep_neighbour_coverage():
+    # Samples drawn like the real points but at 0.6 of their spread: each lies among real
+    # ones and lands in most real neighbourhoods near the centre, yet their balls are small.
+    rng = np.random.default_rng(2)
+    real = rng.standard_normal((500, 8))
+    same = attr.precision_recall(real, rng.standard_normal((500, 8)))
+    shrunk = attr.precision_recall(real, 0.6 * rng.standard_normal((500, 8)))
+    assert 0.8 < same["feature_spread"] < 1.2
+    assert 0.5 < shrunk["feature_spread"] < 0.7
+    assert shrunk["fake_radius"] < 0.8 * shrunk["real_radius"]
+    assert shrunk["recall"] < same["recall"] - 0.2
+    assert shrunk["neighbour_coverage"] > shrunk["recall"] + 0.1
+    assert same["neighbour_coverage"] > 0.7
     with pytest.raises(ValueError, match="more than k=3"):
         attr.precision_recall(real[:3], real[:3])
 

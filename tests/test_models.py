@@ -210,3 +210,18 @@ def test_spectral_norm_d_learns_in_its_step_and_stays_frozen_in_gs_step():
     before = gh.snapshot_weights(discriminator)
     gh.train_generator(generator, discriminator, gan, 8, rng=rng)
     assert gh.count_changed_weights(before, discriminator) == (0, total)
+
+
+def test_g_filters_widens_the_generator_alone():
+    from gan_helpers.training import build_models
+
+    config = gh.make_config("cartoon", image_size=32, filters=8, g_filters=16, batch_size=8)
+    generator, discriminator, _ = build_models(config)
+    # G's last hidden block has g_filters channels, D's first convolution filters.
+    assert generator.get_layer("bn_16").output.shape[-1] == 16
+    assert discriminator.get_layer("conv_16").output.shape[-1] == 8
+    narrow = build_models(gh.make_config("cartoon", image_size=32, filters=8, batch_size=8))[0]
+    assert narrow.get_layer("bn_16").output.shape[-1] == 8
+    assert generator.count_params() > 2 * narrow.count_params()
+    with pytest.raises(ValueError, match="g_filters"):
+        gh.make_config("cartoon", g_filters=-1)

@@ -3,10 +3,11 @@
 On a GPU the classic step is host-bound (about 1 % of an H200 is busy), so one machine can
 train many small runs side by side: one process per (lever, seed), each its own Keras-on-JAX
 ``gan_helpers.train(step="classic")`` of the default preset with the lever's overrides, for
-the default's 46 epochs (7,176 iterations, the README's CPU run). Each process scores its
+the default's 46 epochs (14,352 iterations of 32, the README's CPU run). Each process scores its
 generator with :func:`gan_helpers.evaluate.evaluate_generator` (``evaluate``'s protocol,
-1,024 images per set, seed 0) after a quarter of the epochs (12: 1,872 iterations, issue
-11's original budget) and after the last, and writes ``scores.json`` into its run folder.
+1,024 images per set, seed 0) after a quarter of the epochs (12: 3,744 iterations of 32,
+notebook 06's quarter budget) and after the last, and writes ``scores.json`` into its run
+folder.
 
     KERAS_BACKEND=jax python tools/gpu_sweep.py --faces faces.npz \
         --classifier ~/.cache/gan_helpers --out runs/gpu-sweep --minutes 8 --bundle $OUT
@@ -16,7 +17,8 @@ attribute classifier's ``attribute-classifier-v2.{json,weights.h5}`` (trained he
 machine has no DiceBear to render its training faces). Runs still going at ``--minutes``
 are stopped; what they scored by then is kept. ``--bundle`` writes ``sweep.json`` (every
 score), ``sweep_raw.json`` (every ``evaluate`` result), ``sweep.png`` (16 samples, the same
-noise, of every finished run) and the first run's generator, which
+noise, of every scored run), ``features.npz`` (the attribute network's features of each
+scored run's 1,024 samples, for scores computed back here) and the first run's generator, which
 ``python tools/gpu_sweep.py --rescore BUNDLE NAME`` scores again here (TensorFlow) as a check.
 
 The levers are the ``LEVERS`` table below; ``--levers a,b`` picks some of them.
@@ -36,14 +38,25 @@ import numpy as np
 
 LEVERS: dict[str, dict] = {
     "default": {},
+    # 2026-11-26, against the `cartoon-v3` default of that day (colour jitter and shifts):
     "noise": {"instance_noise_std": 0.1},
     "dropout": {"d_dropout": 0.25},
-    "translation": {"d_augment": "translation"},
+    "translation": {"d_augment": "translation"},  # today's default
     "ttur": {"lr_g": 2e-4},
     "fake-labels": {"fake_label_range": (0.0, 0.2)},
     "no-mbstd": {"minibatch_std": 0},
     "flip": {"label_flip_prob": 0.05},
+    # 2026-11-26, against today's default (batches of 32, shifts only), for coverage:
+    "sn": {"d_spectral_norm": True},
+    "g64": {"g_filters": 64},
+    "f64": {"filters": 64},
+    "mbstd8": {"minibatch_std": 8},
+    "ema": {"ema": 0.999},
+    "lr2e-4": {"lr_d": 2e-4, "lr_g": 2e-4},
 }
+
+
+SAMPLES = 1024  # per scored run, whose classifier features come back in the bundle
 
 
 def _scores(result: dict) -> dict:
@@ -60,7 +73,6 @@ def one(name: str, seed: int, out: Path, epochs: int, only_last: bool = False) -
     """Train and score one (lever, seed); runs in its own process."""
     from gan_helpers import train
     from gan_helpers.evaluate import evaluate_generator
-    from gan_helpers.gan import sample_noise
 
     run_dir = out / f"{name}-s{seed}"
     scores_path = run_dir / "scores.json"
@@ -79,15 +91,26 @@ def one(name: str, seed: int, out: Path, epochs: int, only_last: bool = False) -
                                       "raw": result}
             run_dir.mkdir(parents=True, exist_ok=True)
             scores_path.write_text(json.dumps(scores, indent=1, default=str) + "\n")
+            _save_samples(run, run_dir)
             print(f"{name} s{seed} epoch {run.epoch}: step {run.step} SWD {scores[str(run.epoch)]['swd']}"
                   f" ({time.monotonic() - start:.0f} s)", flush=True)
 
-    run = train("cartoon-faces", run_dir=run_dir, resume="auto", seed=seed, step="classic",
-                progress=False, on_epoch_end=on_epoch_end, epochs=epochs, **LEVERS[name])
-    # The same 16 noise vectors for every run, so the sheet compares like with like.
-    np.save(run_dir / "samples16.npy",
-            run.sample(sample_noise(np.random.default_rng(0), 16, run.config.latent_dim)))
+    train("cartoon-faces", run_dir=run_dir, resume="auto", seed=seed, step="classic",
+          progress=False, on_epoch_end=on_epoch_end, epochs=epochs, **LEVERS[name])
     return 0
+
+
+def _save_samples(run, run_dir: Path) -> None:
+    """The same noise vectors for every run, so the sheet compares like with like: the
+    first 16 for the sheet; the attribute network's features of all 1,024 (float16) for
+    scores computed back on the CPU (the images themselves are too large to carry back)."""
+    from gan_helpers.attributes import load_attribute_classifier
+    from gan_helpers.gan import sample_noise
+
+    samples = run.sample(sample_noise(np.random.default_rng(0), SAMPLES, run.config.latent_dim))
+    np.save(run_dir / "samples16.npy", samples[:16])
+    features = load_attribute_classifier(train_if_missing=False).features(samples)
+    np.save(run_dir / "features.npy", features.astype(np.float16))
 
 
 def rescore(folder: Path, name: str) -> dict:
@@ -116,6 +139,16 @@ def _setup_cache(faces: Path, classifier: Path, cache: Path) -> None:
     weights = classifier_path(classifier)
     for path in (weights, classifier_info_path(weights)):
         shutil.copy(path, cache / path.name)
+
+
+def _pack_features(out: Path, names: list[str], bundle: Path) -> None:
+    """``features.npz``: each scored run's sample features (its last scored epoch)."""
+    arrays = {name: np.load(out / name / "features.npy") for name in names
+              if (out / name / "features.npy").is_file()}
+    if arrays:
+        np.savez_compressed(bundle / "features.npz", **arrays)
+        print(f"features of {len(arrays)} runs -> {(bundle / 'features.npz').stat().st_size / 2**20:.1f} MiB",
+              flush=True)
 
 
 def sheet(out: Path, names: list[str], path: Path) -> None:
@@ -172,6 +205,10 @@ def main(argv=None) -> int:
         if path is None or not path.exists():
             parser.error(f"{flag}: no such file or folder: {path}")
     os.environ.setdefault("GAN_CACHE_DIR", str(args.out / "cache"))
+    # Many processes share one GPU: none may take most of its memory up front (JAX would).
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"{cores} CPU cores for the runs", flush=True)
     _setup_cache(args.faces, args.classifier, Path(os.environ["GAN_CACHE_DIR"]))
     args.out.mkdir(parents=True, exist_ok=True)
     names, jobs = [], []
@@ -212,6 +249,8 @@ def main(argv=None) -> int:
         with open(args.bundle / "logs.txt", "w") as logs:
             for name in names:
                 logs.write(f"==> {name}\n" + (args.out / f"{name}.log").read_text()[-3000:] + "\n")
+        # Every scored run's sample features, for any score computed back here.
+        _pack_features(args.out, names, args.bundle)
         # One generator to score again here under TensorFlow (a check of the JAX scores).
         first = args.out / names[0]
         latest = latest_checkpoint(first / "checkpoints")
