@@ -118,6 +118,9 @@ class GANConfig:
             transposed convolutions, 4x4) or ``"nearest"`` (nearest-neighbour upsampling
             then a 3x3 convolution, which cannot draw a checkerboard; 2.25x G's
             convolution FLOPs).
+        mode_seeking: weight of a mode-seeking term in G's loss (after Mao et al. 2019):
+            the weight over the mean absolute pixel difference between the two halves
+            of G's batch, so G pays for drawing pairs of noise vectors alike (0: off).
         ema: decay of an exponential moving average of G's weights used for every sample,
             grid and score (e.g. 0.999; 0: off, samples come from G itself).
         precision: ``"float32"``, ``"mixed_bfloat16"``, ``"mixed_float16"`` (with loss
@@ -147,6 +150,7 @@ class GANConfig:
     filters: int = 64
     g_filters: int = 0
     g_upsample: str = "transpose"
+    mode_seeking: float = 0.0
     ema: float = 0.0
     precision: str = "float32"
     flip_images: bool = True
@@ -200,6 +204,8 @@ class GANConfig:
                 raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
         if self.instance_noise_std < 0:
             raise ValueError(f"instance_noise_std must be >= 0, got {self.instance_noise_std!r}")
+        if not self.mode_seeking >= 0:
+            raise ValueError(f"mode_seeking must be >= 0 (0: off), got {self.mode_seeking!r}")
 
     @property
     def generator_filters(self) -> int:
@@ -241,7 +247,7 @@ def config_field_help() -> dict[str, str]:
 # weights (and D's layers), and the batch size (the position inside an epoch is counted in
 # batches). Precision may change: weights and optimiser state are float32 under every policy.
 FIXED_ON_RESUME = ("image_size", "latent_dim", "filters", "g_filters", "g_upsample", "d_batch_norm",
-                   "minibatch_std", "d_augment", "d_spectral_norm", "batch_size")
+                   "minibatch_std", "d_augment", "d_spectral_norm", "batch_size", "mode_seeking")
 
 # How ``train --help`` groups the fields (every field is in exactly one group).
 CONFIG_GROUPS: dict[str, tuple[str, ...]] = {

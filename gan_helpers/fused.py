@@ -16,7 +16,7 @@ import numpy as np
 
 from ._tf import keras, quiet_first_run, tf
 from .config import GANConfig
-from .gan import draw_discriminator_inputs, sample_noise
+from .gan import draw_discriminator_inputs, mode_seeking_loss, sample_noise
 
 _bce_mean = keras.losses.BinaryCrossentropy()  # mean over the batch, as D and the GAN compile it
 
@@ -87,8 +87,11 @@ class FusedStep:
         discriminator.trainable = False
         ones = tf.ones((tf.shape(z_g)[0], 1), tf.float32)
         with tf.GradientTape() as tape:
-            g_scores = discriminator(generator(z_g, training=True), training=True)
+            g_images = generator(z_g, training=True)
+            g_scores = discriminator(g_images, training=True)
             g_loss = _bce_mean(ones, g_scores)
+            if self.config.mode_seeking:  # as the combined model's ModeSeeking layer adds it
+                g_loss += mode_seeking_loss(g_images, self.config.mode_seeking) / self.replicas
             scaled = g_optimizer.scale_loss(g_loss)
         g_vars = generator.trainable_variables
         g_optimizer.apply(tape.gradient(scaled, g_vars), g_vars)

@@ -128,6 +128,41 @@ def compile_discriminator(discriminator, lr_d: float = 2e-4, beta_1: float = 0.5
     return discriminator
 
 
+def mode_seeking_loss(images, weight: float):
+    """``weight`` over the mean absolute difference between the batch's two halves.
+
+    A mode-seeking term (after Mao et al. 2019, "Mode Seeking GANs"): image i of the first
+    half is paired with image i of the second, and G's loss grows as the pairs grow alike,
+    so G is paid for turning different noise into different faces. Mao et al. divide each
+    pair's image distance by its noise distance; for independent N(0, 1) noise that
+    distance is the same on average, so the weight absorbs it here.
+    """
+    images = tf.cast(images, tf.float32)
+    half = tf.shape(images)[0] // 2
+    distance = tf.reduce_mean(tf.abs(images[:half] - images[half:2 * half]))
+    return weight / (distance + 1e-5)
+
+
+class ModeSeeking(keras.layers.Layer):
+    """Passes G's images on unchanged; in training, adds :func:`mode_seeking_loss` to the
+    loss of the model it sits in (the combined GAN, between G and D)."""
+
+    def __init__(self, weight: float, **kwargs):
+        super().__init__(**kwargs)
+        self.weight = float(weight)
+
+    def call(self, images, training=None):
+        if training:
+            self.add_loss(mode_seeking_loss(images, self.weight))
+        return images
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "weight": self.weight}
+
+
 def build_gan(generator, discriminator, lr_d: float = 2e-4, lr_g: float = 2e-4,
               beta_1: float = 0.5, config: GANConfig | None = None) -> keras.Sequential:
     """Stack G and a frozen D into the combined model that trains the generator.
@@ -138,6 +173,8 @@ def build_gan(generator, discriminator, lr_d: float = 2e-4, lr_g: float = 2e-4,
         generator, discriminator: models from :func:`build_generator` and
             :func:`build_discriminator` with matching image shapes.
         lr_d, lr_g, beta_1: Adam settings; ``config`` overrides them when given.
+        config: also adds a :class:`ModeSeeking` layer between G and D when its
+            ``mode_seeking`` weight is above 0.
 
     Returns:
         ``keras.Sequential([generator, discriminator])``, compiled with the generator's
@@ -151,7 +188,10 @@ def build_gan(generator, discriminator, lr_d: float = 2e-4, lr_g: float = 2e-4,
         raise ValueError(
             f"generator makes images of shape {g_shape} but the discriminator expects {d_shape}"
         )
-    return compile_gan(keras.Sequential([generator, discriminator], name="gan"), discriminator,
+    layers = [generator, discriminator]
+    if config is not None and config.mode_seeking:
+        layers.insert(1, ModeSeeking(config.mode_seeking, name="mode_seeking"))
+    return compile_gan(keras.Sequential(layers, name="gan"), discriminator,
                        lr_d=lr_d, lr_g=lr_g, beta_1=beta_1)
 
 
