@@ -38,7 +38,8 @@ class FusedStep:
             not identical with, a single-device run.
 
     The logs match :func:`gan_helpers.train_step`: ``d_loss``, ``d_loss_real``,
-    ``d_loss_fake``, ``g_loss``, ``d_real`` and ``d_fake``.
+    ``d_loss_fake``, ``g_loss``, ``d_real`` and ``d_fake`` (and ``g_mode_seeking``, the
+    term G's loss adds to ``g_loss`` when ``config.mode_seeking`` is on).
     """
 
     def __init__(self, generator, discriminator, gan, config: GANConfig | None = None,
@@ -90,9 +91,13 @@ class FusedStep:
             g_images = generator(z_g, training=True)
             g_scores = discriminator(g_images, training=True)
             g_loss = _bce_mean(ones, g_scores)
+            extra = {}
+            total = g_loss
             if self.config.mode_seeking:  # as the combined model's ModeSeeking layer adds it
-                g_loss += mode_seeking_loss(g_images, self.config.mode_seeking) / self.replicas
-            scaled = g_optimizer.scale_loss(g_loss)
+                term = mode_seeking_loss(g_images, self.config.mode_seeking) / self.replicas
+                total = g_loss + term
+                extra["g_mode_seeking"] = term * float(self.replicas)
+            scaled = g_optimizer.scale_loss(total)
         g_vars = generator.trainable_variables
         g_optimizer.apply(tape.gradient(scaled, g_vars), g_vars)
 
@@ -107,6 +112,7 @@ class FusedStep:
             "d_real": tf.reduce_mean(real_scores),
             "d_fake": tf.reduce_mean(fake_scores),
             "g_loss": g_loss * n,
+            **extra,
         }
 
     def draw_inputs(self, real_images, rng: np.random.Generator):

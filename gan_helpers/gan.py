@@ -145,15 +145,23 @@ def mode_seeking_loss(images, weight: float):
 
 class ModeSeeking(keras.layers.Layer):
     """Passes G's images on unchanged; in training, adds :func:`mode_seeking_loss` to the
-    loss of the model it sits in (the combined GAN, between G and D)."""
+    loss of the model it sits in (the combined GAN, between G and D).
+
+    The term of the last training call is kept in ``last_term``, so G's step can log the
+    adversarial loss and the term apart (:func:`train_generator`).
+    """
 
     def __init__(self, weight: float, **kwargs):
         super().__init__(**kwargs)
         self.weight = float(weight)
+        self.last_term = self.add_weight(shape=(), initializer="zeros", trainable=False,
+                                         dtype="float32", name="last_term")
 
     def call(self, images, training=None):
         if training:
-            self.add_loss(mode_seeking_loss(images, self.weight))
+            term = mode_seeking_loss(images, self.weight)
+            self.add_loss(term)
+            self.last_term.assign(term)
         return images
 
     def compute_output_shape(self, input_shape):
@@ -370,13 +378,20 @@ def train_generator(generator, discriminator, gan, batch_size: int, *,
     ``gan`` also takes ``conditions``, float32 (batch_size, L), the attributes asked for.
 
     Returns:
-        ``g_loss`` and ``g_d_fake`` (mean D(G(z)) seen by G's step, before its update).
+        ``g_loss`` and ``g_d_fake`` (mean D(G(z)) seen by G's step, before its update); with
+        a :class:`ModeSeeking` layer in ``gan``, ``g_loss`` is the adversarial part alone
+        and ``g_mode_seeking`` the term it added.
     """
     discriminator.trainable = False  # trap 1 again: frozen right before G's step
     z = sample_noise(rng, batch_size, latent_size(generator))
     logs = batch_logs(gan, z if conditions is None else [z, conditions],
                       np.ones((batch_size, 1), np.float32))
-    return {"g_loss": logs["loss"], "g_d_fake": logs["mean_score"]}
+    result = {"g_loss": logs["loss"], "g_d_fake": logs["mean_score"]}
+    for layer in gan.layers:
+        if isinstance(layer, ModeSeeking):
+            result["g_mode_seeking"] = float(layer.last_term.numpy())
+            result["g_loss"] -= result["g_mode_seeking"]
+    return result
 
 
 def train_step(generator, discriminator, gan, real_images, *, rng: np.random.Generator,
@@ -393,10 +408,11 @@ def train_step(generator, discriminator, gan, real_images, *, rng: np.random.Gen
 
     Returns:
         ``d_loss``, ``d_loss_real``, ``d_loss_fake``, ``g_loss``, ``d_real`` (mean D(x))
-        and ``d_fake`` (mean D(G(z))), as floats.
+        and ``d_fake`` (mean D(G(z))), as floats; and ``g_mode_seeking`` when ``gan``
+        has a :class:`ModeSeeking` layer.
     """
     logs = train_discriminator(generator, discriminator, real_images, rng=rng, config=config,
                                conditions=conditions)
     g_logs = train_generator(generator, discriminator, gan, int(real_images.shape[0]), rng=rng,
                              conditions=conditions)
-    return {**logs, "g_loss": g_logs["g_loss"]}
+    return {**logs, **{k: v for k, v in g_logs.items() if k != "g_d_fake"}}

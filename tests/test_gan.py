@@ -226,5 +226,11 @@ def test_mode_seeking_adds_its_term_to_g_step_and_nothing_to_d_step():
     discriminator.trainable = False
     logged = gh.gan.batch_logs(gan, z, np.ones((8, 1), "float32"))["loss"]
     assert logged == pytest.approx(expected, rel=1e-4)
+    # G's step logs the two parts apart, so the monitor's loss limits still read BCE.
+    images = generator(gh.sample_noise(np.random.default_rng(2), 8, 16), training=True)
+    bce = float(keras.losses.BinaryCrossentropy()(np.ones((8, 1)), discriminator(images, training=True)))
+    logs = gh.train_generator(generator, discriminator, gan, 8, rng=np.random.default_rng(2))
+    assert logs["g_mode_seeking"] == pytest.approx(float(gh.gan.mode_seeking_loss(images, 0.5)), rel=1e-4)
+    assert logs["g_loss"] == pytest.approx(bce, rel=1e-4, abs=1e-5)
     # Sampling and D's own step never see the layer.
     np.testing.assert_allclose(gan.layers[1](images), images)
