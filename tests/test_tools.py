@@ -56,3 +56,34 @@ def test_blur_check_scores_blurred_real_faces_with_a_given_classifier(tmp_path, 
     with pytest.raises(SystemExit):
         tool.main(["--weights", str(tmp_path / "missing.weights.h5")])
     assert "--weights: no such file" in capsys.readouterr().err
+
+
+def test_sampler_knobs_scores_a_run_as_evaluate_does_and_changes_no_weight(tmp_path, capsys):
+    import numpy as np
+
+    import gan_helpers as gh
+    from gan_helpers.evaluate import evaluate_generator
+
+    run_dir = tmp_path / "run"
+    gh.train(data="cartoon-faces", num_images=64, image_size=32, batch_size=16, filters=8,
+             latent_dim=16, epochs=1, run_dir=run_dir, progress=False)
+    run = gh.load_run(run_dir)
+    tool = _load("sampler_knobs")
+    assert tool.main(["--run-dir", str(run_dir), "--count", "32", "--z-scales", "1,2"]) == 0
+    # (the quick classifier's training output, if it was trained here,) then the table:
+    lines = capsys.readouterr().out.strip().splitlines()[-5:]
+    assert lines[0].endswith("step 4") and lines[1].split()[:2] == ["sampler", "SWD"]
+    z1 = lines[2].split()
+    assert z1[:3] == ["z", "x", "1"]
+    # z x 1 is evaluate's own protocol: the same SWD and coverage as evaluate_generator.
+    direct = evaluate_generator(run.sampler, 16, "cartoon-faces", 32, count=32, attributes=True)
+    assert float(z1[3]) == pytest.approx(direct["swd"]["swd_mean"] * 1e3, abs=0.06)
+    assert float(z1[4]) == pytest.approx(direct["attributes"]["coverage"]["mean"] * 100, abs=0.06)
+    assert lines[3].split()[:3] == ["z", "x", "2"] and lines[4].startswith("batch stats")
+    # The batch-statistics sampler differs from inference mode and leaves the moving
+    # averages as they were (a Keras 3 call in training mode moves them).
+    before = [np.array(w) for w in run.sampler.weights]
+    noise = np.random.default_rng(0).standard_normal((32, 16)).astype(np.float32)
+    batch = tool._Sampler(run.sampler, batch_stats=True).predict(noise)
+    assert np.abs(batch - tool._Sampler(run.sampler).predict(noise)).mean() > 1e-3
+    assert all(np.array_equal(a, np.array(b)) for a, b in zip(before, run.sampler.weights))
