@@ -106,9 +106,15 @@ def build_models(config: GANConfig, seed: int = 0, strategy=None):
     return generator, discriminator, gan
 
 
-def _csv_row(row: dict) -> str:
+def _history_keys(config: GANConfig) -> tuple[str, ...]:
+    """``history.csv``'s columns: :data:`HISTORY_KEYS`, and ``g_mode_seeking`` (the term G's
+    loss adds, logged apart from ``g_loss``) when ``config.mode_seeking`` is on."""
+    return HISTORY_KEYS + (("g_mode_seeking",) if config.mode_seeking else ())
+
+
+def _csv_row(row: dict, keys: tuple[str, ...] = HISTORY_KEYS) -> str:
     return ",".join(repr(row.get(k, "")) if isinstance(row.get(k), float) else str(row.get(k, ""))
-                    for k in HISTORY_KEYS)
+                    for k in keys)
 
 
 def _append_history(run: Run) -> None:
@@ -118,16 +124,16 @@ def _append_history(run: Run) -> None:
     length, not with its square. The checkpoint records how many rows it covers; rows a
     crash left beyond that are dropped when the run resumes (:func:`_history_of`).
     """
-    rows = run.history[run.history_saved:]
+    rows, keys = run.history[run.history_saved:], _history_keys(run.config)
     if run.history_saved == 0:
         for name in ("history.jsonl", "history.csv"):
             (run.run_dir / name).unlink(missing_ok=True)
         with open(run.run_dir / "history.csv", "w", encoding="utf-8") as handle:
-            handle.write(",".join(HISTORY_KEYS) + "\n")
+            handle.write(",".join(keys) + "\n")
     with open(run.run_dir / "history.jsonl", "a", encoding="utf-8") as jsonl, \
             open(run.run_dir / "history.csv", "a", encoding="utf-8") as csv:
         jsonl.writelines(json.dumps(row) + "\n" for row in rows)
-        csv.writelines(_csv_row(row) + "\n" for row in rows)
+        csv.writelines(_csv_row(row, keys) + "\n" for row in rows)
         for handle in (jsonl, csv):
             handle.flush()
             os.fsync(handle.fileno())
@@ -466,8 +472,9 @@ def _rewrite_history(run: Run) -> None:
     """Write the history files afresh with exactly ``run.history`` (once, on resume)."""
     ckpt.write_text_atomic(run.run_dir / "history.jsonl",
                            "".join(json.dumps(row) + "\n" for row in run.history))
+    keys = _history_keys(run.config)
     ckpt.write_text_atomic(run.run_dir / "history.csv", "\n".join(
-        [",".join(HISTORY_KEYS)] + [_csv_row(row) for row in run.history]) + "\n")
+        [",".join(keys)] + [_csv_row(row, keys) for row in run.history]) + "\n")
     run.history_saved = len(run.history)
 
 

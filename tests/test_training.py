@@ -154,6 +154,23 @@ def test_nan_stops_the_run_and_keeps_the_last_checkpoint(faces32, tmp_path, monk
     assert (good / "state.json").read_text() == state_before
 
 
+def test_a_mode_seeking_run_logs_its_term_resumes_and_keeps_its_weight(faces32, tmp_path):
+    run_dir = tmp_path / "run"
+    first = _train(faces32, run_dir, epochs=1, mode_seeking=0.5)
+    assert all(row["g_mode_seeking"] > 0 for row in first.history)
+    resumed = gh.train(run_dir=run_dir, resume=True, epochs=2, images=faces32[:64], progress=False)
+    assert resumed.config.mode_seeking == 0.5 and resumed.step == 8
+    # history.csv gains the term's column, written alike before and after the resume
+    header, *rows = (run_dir / "history.csv").read_text().splitlines()
+    assert header.split(",")[-1] == "g_mode_seeking" and len(rows) == 8
+    assert [float(row.split(",")[-1]) for row in rows] == pytest.approx(
+        [row["g_mode_seeking"] for row in resumed.history])
+    with pytest.raises(ValueError, match="mode_seeking"):  # G's loss is fixed for the run
+        gh.train(run_dir=run_dir, resume=True, epochs=3, mode_seeking=1.0, progress=False)
+    plain = (_train(faces32, tmp_path / "plain").run_dir / "history.csv").read_text()
+    assert "g_mode_seeking" not in plain
+
+
 def test_resume_refuses_another_image_size_and_missing_runs(faces32, tmp_path):
     _train(faces32, tmp_path / "run")
     with pytest.raises(ValueError, match="trained with image_size=32, not 64"):

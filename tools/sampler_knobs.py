@@ -74,7 +74,7 @@ def main(argv=None) -> int:
                                     run.config.image_size, count=args.count, seed=args.seed,
                                     attributes=True)
         attr = result["attributes"]
-        print(f"{name:<12} {result['swd']['swd_mean'] * 1e3:6.1f} "
+        print(f"{name:<12} {result['swd']['swd_mean']:6.1f} "
               f"{attr['coverage']['mean'] * 100:6.1f} {attr['fd']:6.1f} {attr['precision']:5.2f} "
               f"{attr['recall']:6.2f} {attr['feature_spread']:6.3f} "
               f"{attr['neighbour_coverage']:6.3f}", flush=True)
