@@ -32,7 +32,7 @@ class _Sampler:
 
     def predict(self, noise, batch_size: int = 128, verbose: int = 0):
         noise = np.asarray(noise, np.float32) * np.float32(self.z_scale)
-        saved = [np.array(w) for w in self.generator.non_trainable_weights]
+        saved = [w.numpy() for w in self.generator.non_trainable_weights]
         try:
             return np.concatenate([
                 np.asarray(self.generator(noise[i:i + batch_size], training=self.batch_stats))
