@@ -6,9 +6,10 @@
 Scores one run's generator with ``evaluate``'s protocol (the same real images, noise and
 SWD directions for the same ``--seed``) under a few ways of sampling it:
 
-* ``z x s``: the noise multiplied by ``s`` before G sees it. Above 1 this is the opposite of
-  the truncation trick (Brock et al. 2018), which trades variety for fidelity by shrinking
-  the noise; stretching it asks G for faces farther from the middle of its latent space.
+* ``z x s``: the noise multiplied by ``s`` before G sees it. Below 1 this is a simple form
+  of the truncation trick, which trades variety for fidelity (Brock et al. 2018 resample
+  the noise's large values instead of scaling them); above 1 it runs the trade backwards,
+  asking G for faces farther from the middle of its latent space.
 * ``batch stats``: G in training mode, so its BatchNorm layers normalise each batch of 128
   samples with that batch's own statistics instead of the moving averages. (A Keras 3
   call in training mode also moves those averages; the tool puts them back afterwards.)
