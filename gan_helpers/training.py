@@ -112,7 +112,7 @@ def _history_keys(config: GANConfig) -> tuple[str, ...]:
     return HISTORY_KEYS + (("g_mode_seeking",) if config.mode_seeking else ())
 
 
-def _csv_row(row: dict, keys: tuple[str, ...] = HISTORY_KEYS) -> str:
+def _csv_row(row: dict, keys: tuple[str, ...]) -> str:
     return ",".join(repr(row.get(k, "")) if isinstance(row.get(k), float) else str(row.get(k, ""))
                     for k in keys)
 

@@ -82,8 +82,8 @@ def test_sampler_knobs_scores_a_run_as_evaluate_does_and_changes_no_weight(tmp_p
     assert lines[3].split()[:3] == ["z", "x", "2"] and lines[4].startswith("batch stats")
     # The batch-statistics sampler differs from inference mode and leaves the moving
     # averages as they were (a Keras 3 call in training mode moves them).
-    before = [np.array(w) for w in run.sampler.weights]
+    before = [w.numpy() for w in run.sampler.weights]
     noise = np.random.default_rng(0).standard_normal((32, 16)).astype(np.float32)
     batch = tool._Sampler(run.sampler, batch_stats=True).predict(noise)
     assert np.abs(batch - tool._Sampler(run.sampler).predict(noise)).mean() > 1e-3
-    assert all(np.array_equal(a, np.array(b)) for a, b in zip(before, run.sampler.weights))
+    assert all(np.array_equal(a, b.numpy()) for a, b in zip(before, run.sampler.weights))

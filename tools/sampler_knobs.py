@@ -33,10 +33,12 @@ class _Sampler:
 
     def predict(self, noise, batch_size: int = 128, verbose: int = 0):
         noise = np.asarray(noise, np.float32) * np.float32(self.z_scale)
+        if not self.batch_stats:
+            return np.asarray(self.generator.predict(noise, batch_size=batch_size, verbose=0))
         saved = [w.numpy() for w in self.generator.non_trainable_weights]
         try:
             return np.concatenate([
-                np.asarray(self.generator(noise[i:i + batch_size], training=self.batch_stats))
+                np.asarray(self.generator(noise[i:i + batch_size], training=True))
                 for i in range(0, len(noise), batch_size)])
         finally:  # a training-mode call has moved BatchNorm's averages: put them back
             for weight, value in zip(self.generator.non_trainable_weights, saved):
