@@ -121,6 +121,10 @@ class GANConfig:
         mode_seeking: weight of a mode-seeking term in G's loss (after Mao et al. 2019):
             the weight over the mean absolute pixel difference between the two halves
             of G's batch, so G pays for drawing pairs of noise vectors alike (0: off).
+        r1_gamma: weight γ of an R1 penalty on D (Mescheder et al. 2018): γ/2 times the mean
+            squared norm of the gradient of D's logit with respect to each real image, added
+            to D's loss every 4th iteration with 4x the weight (lazy, as in StyleGAN2). It
+            needs the fused step; 0: off.
         ema: decay of an exponential moving average of G's weights used for every sample,
             grid and score (e.g. 0.999; 0: off, samples come from G itself).
         precision: ``"float32"``, ``"mixed_bfloat16"``, ``"mixed_float16"`` (with loss
@@ -151,6 +155,7 @@ class GANConfig:
     g_filters: int = 0
     g_upsample: str = "transpose"
     mode_seeking: float = 0.0
+    r1_gamma: float = 0.0
     ema: float = 0.0
     precision: str = "float32"
     flip_images: bool = True
@@ -176,6 +181,8 @@ class GANConfig:
         if not 0.0 < self.d_augment_p <= 1.0:
             raise ValueError(f"d_augment_p must be in (0, 1] (d_augment='' turns augmentation off), "
                              f"got {self.d_augment_p!r}")
+        if not self.r1_gamma >= 0.0:
+            raise ValueError(f"r1_gamma must be 0 (off) or positive, got {self.r1_gamma!r}")
         if not 0.0 <= self.ema < 1.0:
             raise ValueError(f"ema must be in [0, 1) (0: off), got {self.ema!r}")
         if not isinstance(self.g_filters, (int, np.integer)) or self.g_filters < 0:
@@ -245,9 +252,10 @@ def config_field_help() -> dict[str, str]:
 
 # What a resumed run cannot change: the settings that fix the shapes and types of the
 # weights (and D's layers), and the batch size (the position inside an epoch is counted in
-# batches). Precision may change: weights and optimiser state are float32 under every policy.
+# batches), and the extra loss terms (they add columns to history.csv). Precision may change: weights and optimiser state are float32 under every policy.
 FIXED_ON_RESUME = ("image_size", "latent_dim", "filters", "g_filters", "g_upsample", "d_batch_norm",
-                   "minibatch_std", "d_augment", "d_spectral_norm", "batch_size", "mode_seeking")
+                   "minibatch_std", "d_augment", "d_spectral_norm", "batch_size", "mode_seeking",
+                   "r1_gamma")
 
 # How ``train --help`` groups the fields (every field is in exactly one group).
 CONFIG_GROUPS: dict[str, tuple[str, ...]] = {

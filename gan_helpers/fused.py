@@ -20,6 +20,31 @@ from .gan import draw_discriminator_inputs, mode_seeking_loss, sample_noise
 
 _bce_mean = keras.losses.BinaryCrossentropy()  # mean over the batch, as D and the GAN compile it
 
+R1_EVERY = 4
+"""With ``config.r1_gamma`` on, D's step adds the R1 penalty every this many iterations,
+weighted this many times more (lazy regularisation, as in StyleGAN2)."""
+
+
+def discriminator_logits(discriminator, images, training: bool = True):
+    """D's output before its final sigmoid: every layer but the ``probability`` one."""
+    if discriminator.layers[-1].name != "probability":
+        raise ValueError(f"{discriminator.name} does not end in the 'probability' sigmoid "
+                         "of gan_helpers.build_discriminator")
+    x = images
+    for layer in discriminator.layers[:-1]:
+        x = layer(x, training=training)
+    return tf.cast(x, tf.float32)
+
+
+def r1_penalty(discriminator, real, gamma: float):
+    """γ/2 · mean over the batch of ‖∇ₓ logit D(x)‖² at the real images ``x``."""
+    real = tf.convert_to_tensor(real)
+    with tf.GradientTape() as tape:
+        tape.watch(real)
+        total = tf.reduce_sum(discriminator_logits(discriminator, real, training=True))
+    grads = tf.cast(tape.gradient(total, real), tf.float32)
+    return 0.5 * gamma * tf.reduce_mean(tf.reduce_sum(tf.square(grads), axis=[1, 2, 3]))
+
 
 class FusedStep:
     """Callable ``step(real_images, rng) -> logs`` doing D's and G's updates in one graph.
@@ -40,6 +65,13 @@ class FusedStep:
     The logs match :func:`gan_helpers.train_step`: ``d_loss``, ``d_loss_real``,
     ``d_loss_fake``, ``g_loss``, ``d_real`` and ``d_fake`` (and ``g_mode_seeking``, the
     term G's loss adds to ``g_loss`` when ``config.mode_seeking`` is on).
+
+    With ``config.r1_gamma`` on, D's loss gains :func:`r1_penalty` on the real half every
+    :data:`R1_EVERY` iterations (counted by D's optimiser, so a resumed run keeps the
+    rhythm), with ``R1_EVERY`` times its weight; ``d_loss`` stays the BCE alone and
+    ``d_r1`` logs the penalty (γ/2 · E‖∇ₓ logit‖², before the ×4) of the latest
+    iteration that computed it. Only this step has it: ``train_on_batch`` cannot take a
+    gradient with respect to D's input.
     """
 
     def __init__(self, generator, discriminator, gan, config: GANConfig | None = None,
@@ -58,13 +90,14 @@ class FusedStep:
                 gan.optimizer.build(generator.trainable_variables)
         step = self._step if strategy is None else self._distributed_step
         self._graph_step = tf.function(step, jit_compile=jit_compile, reduce_retracing=True)
+        self._last_r1 = 0.0
 
-    def _distributed_step(self, *inputs):
-        per_replica = self.strategy.run(self._step, args=inputs)
+    def _distributed_step(self, *inputs, r1=False):
+        per_replica = self.strategy.run(self._step, args=inputs, kwargs={"r1": r1})
         return {key: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None)
                 for key, value in per_replica.items()}
 
-    def _step(self, real, z_d, z_g, real_labels, fake_labels, *fake_noise):
+    def _step(self, real, z_d, z_g, real_labels, fake_labels, *fake_noise, r1=False):
         generator, discriminator = self.generator, self.discriminator
         d_optimizer, g_optimizer = discriminator.optimizer, self.gan.optimizer
         batch = tf.shape(real)[0]
@@ -80,7 +113,11 @@ class FusedStep:
         with tf.GradientTape() as tape:
             scores = discriminator(images, training=True)
             d_loss = _bce_mean(d_labels, scores)
-            scaled = d_optimizer.scale_loss(d_loss)
+            total = d_loss
+            if r1:  # a Python bool: the step is traced once with the penalty, once without
+                penalty = r1_penalty(discriminator, real, self.config.r1_gamma) / self.replicas
+                total = d_loss + R1_EVERY * penalty
+            scaled = d_optimizer.scale_loss(total)
         d_vars = discriminator.trainable_variables
         d_optimizer.apply(tape.gradient(scaled, d_vars), d_vars)
 
@@ -105,6 +142,8 @@ class FusedStep:
         # (so summed gradients are the global mean's); the logs undo it.
         real_scores, fake_scores = scores[:batch], scores[batch:]
         n = float(self.replicas)
+        if r1:
+            extra["d_r1"] = penalty * n
         return {
             "d_loss": d_loss * n,
             "d_loss_real": _bce_mean(d_labels[:batch], real_scores) * n,
@@ -140,12 +179,17 @@ class FusedStep:
         if self.strategy is not None and batch % self.replicas:
             raise ValueError(f"batch_size ({batch}) must be a multiple of the "
                              f"{self.replicas} replicas of the distribution strategy")
-        with quiet_first_run(self, tuple(np.shape(x) for x in inputs)):
+        r1 = bool(self.config.r1_gamma) and \
+            int(self.discriminator.optimizer.iterations.numpy()) % R1_EVERY == 0
+        with quiet_first_run(self, (r1, *(np.shape(x) for x in inputs))):
             if self.strategy is None:
-                logs = self._graph_step(*(tf.constant(x) for x in inputs))
+                logs = self._graph_step(*(tf.constant(x) for x in inputs), r1=r1)
             else:
-                logs = self._graph_step(*(self._shard(x) for x in inputs))
-            return {key: float(value) for key, value in logs.items()}
+                logs = self._graph_step(*(self._shard(x) for x in inputs), r1=r1)
+            logs = {key: float(value) for key, value in logs.items()}
+        if self.config.r1_gamma:
+            self._last_r1 = logs.setdefault("d_r1", self._last_r1)
+        return logs
 
     def _shard(self, array: np.ndarray):
         """Give each replica its contiguous slice of ``array`` (first axis)."""

@@ -346,6 +346,9 @@ def train_discriminator(generator, discriminator, real_images, *, rng: np.random
         (mean D(x)) and ``d_fake`` (mean D(G(z))), measured before the update.
     """
     config = config or GANConfig()
+    if config.r1_gamma:
+        raise ValueError("r1_gamma needs the fused step (gan_helpers.FusedStep, train's default "
+                         "step='fused'): train_on_batch cannot take D's gradient at its input")
     z, labels, noise = draw_discriminator_inputs(
         rng, tuple(real_images.shape), latent_size(generator), config)
     # Fakes made in training mode, as the generator sees itself in its own step (trap 2).

@@ -107,9 +107,11 @@ def build_models(config: GANConfig, seed: int = 0, strategy=None):
 
 
 def _history_keys(config: GANConfig) -> tuple[str, ...]:
-    """``history.csv``'s columns: :data:`HISTORY_KEYS`, and ``g_mode_seeking`` (the term G's
-    loss adds, logged apart from ``g_loss``) when ``config.mode_seeking`` is on."""
-    return HISTORY_KEYS + (("g_mode_seeking",) if config.mode_seeking else ())
+    """``history.csv``'s columns: :data:`HISTORY_KEYS`, then ``g_mode_seeking`` (the term G's
+    loss adds, logged apart from ``g_loss``) when ``config.mode_seeking`` is on and ``d_r1``
+    (D's R1 penalty, logged apart from ``d_loss``) when ``config.r1_gamma`` is on."""
+    return (HISTORY_KEYS + (("g_mode_seeking",) if config.mode_seeking else ())
+            + (("d_r1",) if config.r1_gamma else ()))
 
 
 def _csv_row(row: dict, keys: tuple[str, ...]) -> str:
@@ -279,6 +281,9 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
                          **overrides), epochs_given=epochs is not None)
     if step not in ("fused", "classic"):
         raise ValueError(f"step must be 'fused' or 'classic', got {step!r}")
+    if step == "classic" and plan.config.r1_gamma:
+        raise ValueError("r1_gamma needs step='fused': the classic train_on_batch loop cannot "
+                         "take D's gradient at its input")
 
     def prepare() -> TrainingJob:
         loaded, data_label = _load_images(plan, images, progress)

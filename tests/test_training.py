@@ -171,6 +171,18 @@ def test_a_mode_seeking_run_logs_its_term_resumes_and_keeps_its_weight(faces32, 
     assert "g_mode_seeking" not in plain
 
 
+def test_an_r1_run_logs_its_penalty_and_keeps_its_weight_on_resume(faces32, tmp_path):
+    run_dir = tmp_path / "run"
+    first = _train(faces32, run_dir, epochs=1, r1_gamma=1.0)
+    assert all(row["d_r1"] > 0 for row in first.history)
+    header = (run_dir / "history.csv").read_text().splitlines()[0]
+    assert header.split(",")[-1] == "d_r1"
+    with pytest.raises(ValueError, match="r1_gamma"):  # D's loss is fixed for the run
+        gh.train(run_dir=run_dir, resume=True, epochs=2, r1_gamma=2.0, progress=False)
+    with pytest.raises(ValueError, match="r1_gamma needs step='fused'"):
+        _train(faces32, tmp_path / "classic", step="classic", r1_gamma=1.0)
+
+
 def test_resume_refuses_another_image_size_and_missing_runs(faces32, tmp_path):
     _train(faces32, tmp_path / "run")
     with pytest.raises(ValueError, match="trained with image_size=32, not 64"):
