@@ -10,6 +10,8 @@ number it did not measure.
 """
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 
 import numpy as np
@@ -69,15 +71,34 @@ def evaluate_run(run_dir, data: str | None = None, count: int | None = None, see
     return {"run_dir": str(run_dir), "step": run.step, **result}
 
 
-def evaluate_generator(generator, latent_dim: int, data: str = CARTOON_FACES, image_size: int = 64,
-                       count: int | None = None, seed: int = 0, pairs_path=None,
-                       inception_weights=None, attributes: bool | None = None,
-                       description: str = "G") -> dict:
-    """Score a generator in memory with :func:`evaluate_run`'s protocol (same real images,
-    noise, patches and directions for the same ``seed``), e.g. from a notebook or at
-    chosen epochs of a run. ``generator`` maps noise (N, ``latent_dim``) to images in
-    [-1, 1] and is called in inference mode; ``description`` names it in the protocol; the
-    other arguments are ``evaluate_run``'s."""
+@dataclasses.dataclass
+class EvaluationReference:
+    """The real side of ``evaluate``'s protocol, computed once for any number of generators.
+
+    Build it with :func:`evaluation_reference` and pass it to :func:`evaluate_generator` as
+    ``reference=``: scoring several samplers or epochs against the same real images then
+    skips loading the data, the attribute network's pass over every real face, and the
+    real-vs-real and blurred rows, which do not depend on the generator.
+    """
+    data: str
+    image_size: int
+    count: int
+    seed: int
+    attributes: bool
+    images: np.ndarray  # the whole dataset, uint8 (memorisation looks through all of it)
+    real_a: np.ndarray  # the first ``count`` of the shuffled images, in [-1, 1]: the samples' match
+    real_b: np.ndarray  # the next ``count``, in [-1, 1]: the real-vs-real floor
+    swd_floor: dict
+    classifier: object = None  # AttributeClassifier when ``attributes``
+    reference_labels: dict | None = None  # its predictions on every real face
+    real_features: np.ndarray | None = None  # its features of ``real_a``
+    attributes_floor: dict | None = None  # real_b's row
+    attributes_blurred: dict | None = None  # real_b blurred by BLUR_REFERENCE px
+
+
+def evaluation_reference(data: str = CARTOON_FACES, image_size: int = 64, count: int | None = None,
+                         seed: int = 0, attributes: bool | None = None) -> EvaluationReference:
+    """The real images and their scores for :func:`evaluate_generator` (same arguments)."""
     count = count or quick_value(1024, 128)
     images = load_dataset(data, image_size, progress=False)
     count = min(count, len(images) // 2)
@@ -87,6 +108,49 @@ def evaluate_generator(generator, latent_dim: int, data: str = CARTOON_FACES, im
     real_a = scale_images(images[order[:count]])
     second_half = images[order[count:2 * count]]
     real_b = scale_images(second_half)
+    if attributes is None:
+        attributes = str(data) == CARTOON_FACES
+    reference = EvaluationReference(
+        data=str(data), image_size=image_size, count=count, seed=seed, attributes=bool(attributes),
+        images=images, real_a=real_a, real_b=real_b,
+        swd_floor=sliced_wasserstein_distance(real_a, real_b, seed=seed))
+    if attributes:
+        classifier = load_attribute_classifier()
+        # Coverage compares each set's attribute histogram with the whole dataset's.
+        labels, features = classifier.predict(images), classifier.features(real_a)
+        # The second half blurred by 1 px: what softness alone costs in these scores.
+        blurred = blur_images(second_half, BLUR_REFERENCE)
+        reference.classifier, reference.reference_labels, reference.real_features = (
+            classifier, labels, features)
+        reference.attributes_floor, reference.attributes_blurred = (
+            attribute_report(classifier, real_a, other, labels, features)
+            for other in (real_b, blurred))
+    return reference
+
+
+def evaluate_generator(generator, latent_dim: int, data: str = CARTOON_FACES, image_size: int = 64,
+                       count: int | None = None, seed: int = 0, pairs_path=None,
+                       inception_weights=None, attributes: bool | None = None,
+                       description: str = "G", reference: EvaluationReference | None = None) -> dict:
+    """Score a generator in memory with :func:`evaluate_run`'s protocol (same real images,
+    noise, patches and directions for the same ``seed``), e.g. from a notebook or at
+    chosen epochs of a run. ``generator`` maps noise (N, ``latent_dim``) to images in
+    [-1, 1] and is called in inference mode; ``description`` names it in the protocol; the
+    other arguments are ``evaluate_run``'s. ``reference``, from
+    :func:`evaluation_reference` with the same data, size, count, seed and attributes,
+    saves recomputing the real side when scoring several generators."""
+    if reference is None:
+        reference = evaluation_reference(data, image_size, count, seed, attributes)
+    else:
+        asked = dict(data=str(data), image_size=image_size, seed=seed,
+                     count=min(count or quick_value(1024, 128), len(reference.images) // 2),
+                     attributes=reference.attributes if attributes is None else bool(attributes))
+        built = {key: getattr(reference, key) for key in asked}
+        if asked != built:
+            differ = ", ".join(f"{key} {asked[key]!r} (reference: {built[key]!r})"
+                               for key in asked if asked[key] != built[key])
+            raise ValueError(f"this evaluation reference was built for other settings: {differ}")
+    images, real_a, real_b, count = reference.images, reference.real_a, reference.real_b, reference.count
     noise = sample_noise(np.random.default_rng([seed, 7]), count, latent_dim)
     fake = generator.predict(noise, batch_size=128, verbose=0)
     memo = memorisation_check(fake, images, probe_count=count, seed=seed)
@@ -95,18 +159,10 @@ def evaluate_generator(generator, latent_dim: int, data: str = CARTOON_FACES, im
         pairs = np.concatenate([unscale_images(fake[closest]), images[memo["indices"][closest]]])
         save_image_grid(pairs, pairs_path, ncols=len(closest), scale=2)
     duplicates = near_duplicate_share(fake, real_b)
-    if attributes is None:
-        attributes = str(data) == CARTOON_FACES
-    attr = attr_floor = attr_blurred = None
-    if attributes:
-        classifier = load_attribute_classifier()
-        # Coverage compares each set's attribute histogram with the whole dataset's.
-        reference, real_features = classifier.predict(images), classifier.features(real_a)
-        # The second half blurred by 1 px: what softness alone costs in these scores.
-        blurred = blur_images(second_half, BLUR_REFERENCE)
-        attr, attr_floor, attr_blurred = (
-            attribute_report(classifier, real_a, other, reference, real_features)
-            for other in (fake, real_b, blurred))
+    attr = None
+    if reference.attributes:
+        attr = attribute_report(reference.classifier, real_a, fake, reference.reference_labels,
+                                reference.real_features)
     kid = fid = fid_floor = None
     skipped = ("KID/FID: skipped, no InceptionV3 weights given (offline the ImageNet weights "
                "cannot be downloaded; pass --inception-weights FILE, or 'imagenet' on Colab)")
@@ -118,16 +174,16 @@ def evaluate_generator(generator, latent_dim: int, data: str = CARTOON_FACES, im
         fid_floor = round(frechet_distance(real_features, inception_features(real_b, model)), 3)
         skipped = None
     return {
-        "data": str(data),
+        "data": reference.data,
         "protocol": {"images_per_set": count, "seed": seed, **SWD_PROTOCOL,
                      "generator": f"{description}, inference mode (BatchNorm moving averages)"},
         "swd": sliced_wasserstein_distance(real_a, fake, seed=seed),
-        "swd_real_floor": sliced_wasserstein_distance(real_a, real_b, seed=seed),
+        "swd_real_floor": copy.deepcopy(reference.swd_floor),
         "diversity": round(diversity_ratio(fake[:256], real_b[:256]), 3),
         "memorisation": {k: v for k, v in memo.items() if k not in ("indices", "distances")},
         "near_duplicates": duplicates,
-        "attributes": attr, "attributes_real_floor": attr_floor,
-        "attributes_real_blurred": attr_blurred,
+        "attributes": attr, "attributes_real_floor": copy.deepcopy(reference.attributes_floor),
+        "attributes_real_blurred": copy.deepcopy(reference.attributes_blurred),
         "pairs": None if pairs_path is None else str(pairs_path),
         "kid": kid, "fid": fid, "fid_real_floor": fid_floor, "skipped": skipped,
         "inception_protocol": None if kid is None else {

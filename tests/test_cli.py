@@ -146,6 +146,21 @@ def test_evaluate_reports_swd_beside_its_real_floor(tmp_path, capsys):
     direct = evaluate_generator(run.sampler, 16, "cartoon-faces", 32, count=32)
     assert direct["swd"] == pytest.approx(result["swd"], rel=1e-3)
     assert direct["near_duplicates"] == result["near_duplicates"]
+    # A reference built once (the real side: floors, the classifier's pass over the real
+    # faces) scores a generator as a fresh call does, and refuses other settings.
+    from gan_helpers.evaluate import evaluation_reference
+
+    reference = evaluation_reference("cartoon-faces", 32, count=32)
+    reused = [evaluate_generator(run.sampler, 16, "cartoon-faces", 32, count=32, reference=reference)
+              for _ in range(2)]
+    for again in reused:
+        assert again["swd"] == pytest.approx(direct["swd"], rel=1e-5)
+        assert again["swd_real_floor"] == pytest.approx(direct["swd_real_floor"], rel=1e-5)
+        for key in ("attributes", "attributes_real_floor", "attributes_real_blurred"):
+            assert again[key]["fd"] == pytest.approx(direct[key]["fd"], rel=1e-4)
+            assert again[key]["coverage"] == pytest.approx(direct[key]["coverage"], rel=1e-4)
+    with pytest.raises(ValueError, match=r"count 16 \(reference: 32\)"):
+        evaluate_generator(run.sampler, 16, "cartoon-faces", 32, count=16, reference=reference)
 
 
 def test_evaluate_computes_kid_and_fid_from_a_weights_file(tmp_path, capsys):

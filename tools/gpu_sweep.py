@@ -72,19 +72,22 @@ def _scores(result: dict) -> dict:
 def one(name: str, seed: int, out: Path, epochs: int, only_last: bool = False) -> int:
     """Train and score one (lever, seed); runs in its own process."""
     from gan_helpers import train
-    from gan_helpers.evaluate import evaluate_generator
+    from gan_helpers.evaluate import evaluate_generator, evaluation_reference
 
     run_dir = out / f"{name}-s{seed}"
     scores_path = run_dir / "scores.json"
     score_epochs = (epochs,) if only_last else (max(1, round(epochs / 4)), epochs)
     start = time.monotonic()
     scores: dict = json.loads(scores_path.read_text()) if scores_path.is_file() else {}
+    reference = []  # the real side, built at the first scored epoch and kept for the next
 
     def on_epoch_end(run):
         if run.epoch in score_epochs and str(run.epoch) not in scores:
             t0 = time.monotonic()
+            if not reference:
+                reference.append(evaluation_reference("cartoon-faces", run.config.image_size))
             result = evaluate_generator(run.sampler, run.config.latent_dim, "cartoon-faces",
-                                        run.config.image_size)
+                                        run.config.image_size, reference=reference[0])
             scores[str(run.epoch)] = {"step": run.step, **_scores(result),
                                       "train_seconds": round(t0 - start, 1),
                                       "score_seconds": round(time.monotonic() - t0, 1),

@@ -56,8 +56,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    from gan_helpers.attributes import load_attribute_classifier
-    from gan_helpers.evaluate import evaluate_generator
+    from gan_helpers.evaluate import evaluate_generator, evaluation_reference
     from gan_helpers.training import load_run
 
     try:
@@ -68,14 +67,17 @@ def main(argv=None) -> int:
     variants = [(f"z x {s:g}", _Sampler(run.sampler, s)) for s in scales]
     if not args.no_batch_stats:
         variants.append(("batch stats", _Sampler(run.sampler, 1.0, batch_stats=True)))
-    load_attribute_classifier()  # trained here on first use, before the table starts
+    # The real side once, for every row: the classifier (trained here on first use, before
+    # the table starts), its pass over all real faces, the real-vs-real and blurred rows.
+    reference = evaluation_reference("cartoon-faces", run.config.image_size, count=args.count,
+                                     seed=args.seed, attributes=True)
     print(f"{args.run_dir}, step {run.step}")
     print(f"{'sampler':<12} {'SWD':>6} {'cov %':>6} {'FD':>6} {'prec':>5} {'recall':>6} "
           f"{'spread':>6} {'n.cov':>6}")
     for name, sampler in variants:
         result = evaluate_generator(sampler, run.config.latent_dim, "cartoon-faces",
                                     run.config.image_size, count=args.count, seed=args.seed,
-                                    attributes=True)
+                                    attributes=True, reference=reference)
         attr = result["attributes"]
         print(f"{name:<12} {result['swd']['swd_mean']:6.1f} "
               f"{attr['coverage']['mean'] * 100:6.1f} {attr['fd']:6.1f} {attr['precision']:5.2f} "
