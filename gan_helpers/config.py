@@ -121,6 +121,10 @@ class GANConfig:
         mode_seeking: weight of a mode-seeking term in G's loss (after Mao et al. 2019):
             the weight over the mean absolute pixel difference between the two halves
             of G's batch, so G pays for drawing pairs of noise vectors alike (0: off).
+        spread_matching: weight of a term in G's loss that asks each of D's features (its
+            flattened last activations) to vary over G's batch as much as over the real
+            batch: the weight times the mean squared gap of the per-feature standard
+            deviations, over the real ones' mean variance. It needs the fused step; 0: off.
         r1_gamma: weight γ of an R1 penalty on D (Mescheder et al. 2018): γ/2 times the mean
             squared norm of the gradient of D's logit with respect to each real image, added
             to D's loss every 4th iteration with 4x the weight (lazy, as in StyleGAN2). It
@@ -155,6 +159,7 @@ class GANConfig:
     g_filters: int = 0
     g_upsample: str = "transpose"
     mode_seeking: float = 0.0
+    spread_matching: float = 0.0
     r1_gamma: float = 0.0
     ema: float = 0.0
     precision: str = "float32"
@@ -181,6 +186,8 @@ class GANConfig:
         if not 0.0 < self.d_augment_p <= 1.0:
             raise ValueError(f"d_augment_p must be in (0, 1] (d_augment='' turns augmentation off), "
                              f"got {self.d_augment_p!r}")
+        if not self.spread_matching >= 0.0:
+            raise ValueError(f"spread_matching must be 0 (off) or positive, got {self.spread_matching!r}")
         if not self.r1_gamma >= 0.0:
             raise ValueError(f"r1_gamma must be 0 (off) or positive, got {self.r1_gamma!r}")
         if not 0.0 <= self.ema < 1.0:
@@ -255,7 +262,7 @@ def config_field_help() -> dict[str, str]:
 # batches), and the extra loss terms (they add columns to history.csv). Precision may change: weights and optimiser state are float32 under every policy.
 FIXED_ON_RESUME = ("image_size", "latent_dim", "filters", "g_filters", "g_upsample", "d_batch_norm",
                    "minibatch_std", "d_augment", "d_spectral_norm", "batch_size", "mode_seeking",
-                   "r1_gamma")
+                   "spread_matching", "r1_gamma")
 
 # How ``train --help`` groups the fields (every field is in exactly one group).
 CONFIG_GROUPS: dict[str, tuple[str, ...]] = {

@@ -36,6 +36,31 @@ def discriminator_logits(discriminator, images, training: bool = True):
     return tf.cast(x, tf.float32)
 
 
+def discriminator_features(discriminator, images, training: bool = True):
+    """D's features: the output of its ``flatten`` layer, the input of its logit."""
+    x = images
+    for layer in discriminator.layers[:_flatten_index(discriminator) + 1]:
+        x = layer(x, training=training)
+    return x
+
+
+def _flatten_index(discriminator) -> int:
+    names = [layer.name for layer in discriminator.layers]
+    if "flatten" not in names:
+        raise ValueError(f"{discriminator.name} has no 'flatten' layer as "
+                         "gan_helpers.build_discriminator builds")
+    return names.index("flatten")
+
+
+def spread_matching_loss(fake_features, real_features, weight: float):
+    """``weight`` · mean over features of (σ_fake − σ_real)², over the mean of σ_real²:
+    0 when each of D's features varies over G's batch as it does over the real batch."""
+    fake_std = tf.math.reduce_std(tf.cast(fake_features, tf.float32), axis=0)
+    real_std = tf.stop_gradient(tf.math.reduce_std(tf.cast(real_features, tf.float32), axis=0))
+    gap = tf.reduce_mean(tf.square(fake_std - real_std))
+    return weight * gap / (tf.reduce_mean(tf.square(real_std)) + 1e-8)
+
+
 def r1_penalty(discriminator, real, gamma: float):
     """γ/2 · mean over the batch of ‖∇ₓ logit D(x)‖² at the real images ``x``."""
     real = tf.convert_to_tensor(real)
@@ -64,7 +89,10 @@ class FusedStep:
 
     The logs match :func:`gan_helpers.train_step`: ``d_loss``, ``d_loss_real``,
     ``d_loss_fake``, ``g_loss``, ``d_real`` and ``d_fake`` (and ``g_mode_seeking``, the
-    term G's loss adds to ``g_loss`` when ``config.mode_seeking`` is on).
+    term G's loss adds to ``g_loss`` when ``config.mode_seeking`` is on, and
+    ``g_spread_matching``, the :func:`spread_matching_loss` it adds when
+    ``config.spread_matching`` is on: only this step has that one, as the combined
+    model's ``train_on_batch`` never sees D's inner features).
 
     With ``config.r1_gamma`` on, D's loss gains :func:`r1_penalty` on the real half every
     :data:`R1_EVERY` iterations (counted by D's optimiser, so a resumed run keeps the
@@ -126,10 +154,20 @@ class FusedStep:
         ones = tf.ones((tf.shape(z_g)[0], 1), tf.float32)
         with tf.GradientTape() as tape:
             g_images = generator(z_g, training=True)
-            g_scores = discriminator(g_images, training=True)
-            g_loss = _bce_mean(ones, g_scores)
             extra = {}
-            total = g_loss
+            if self.config.spread_matching:  # D's features, then the rest of D on them
+                features = discriminator_features(discriminator, g_images)
+                g_scores = features
+                for layer in discriminator.layers[_flatten_index(discriminator) + 1:]:
+                    g_scores = layer(g_scores, training=True)
+                real_features = discriminator_features(discriminator, real)
+                spread = spread_matching_loss(features, real_features,
+                                              self.config.spread_matching) / self.replicas
+                extra["g_spread_matching"] = spread * float(self.replicas)
+            else:
+                g_scores = discriminator(g_images, training=True)
+            g_loss = _bce_mean(ones, g_scores)
+            total = g_loss if not self.config.spread_matching else g_loss + spread
             if self.config.mode_seeking:  # as the combined model's ModeSeeking layer adds it
                 term = mode_seeking_loss(g_images, self.config.mode_seeking) / self.replicas
                 total = g_loss + term

@@ -414,6 +414,9 @@ def train_step(generator, discriminator, gan, real_images, *, rng: np.random.Gen
         and ``d_fake`` (mean D(G(z))), as floats; and ``g_mode_seeking`` when ``gan``
         has a :class:`ModeSeeking` layer.
     """
+    if config is not None and config.spread_matching:
+        raise ValueError("spread_matching needs the fused step (gan_helpers.FusedStep, train's "
+                         "default step='fused'): the combined model never sees D's features")
     logs = train_discriminator(generator, discriminator, real_images, rng=rng, config=config,
                                conditions=conditions)
     g_logs = train_generator(generator, discriminator, gan, int(real_images.shape[0]), rng=rng,

@@ -108,9 +108,11 @@ def build_models(config: GANConfig, seed: int = 0, strategy=None):
 
 def _history_keys(config: GANConfig) -> tuple[str, ...]:
     """``history.csv``'s columns: :data:`HISTORY_KEYS`, then ``g_mode_seeking`` (the term G's
-    loss adds, logged apart from ``g_loss``) when ``config.mode_seeking`` is on and ``d_r1``
-    (D's R1 penalty, logged apart from ``d_loss``) when ``config.r1_gamma`` is on."""
+    loss adds, logged apart from ``g_loss``) when ``config.mode_seeking`` is on, likewise
+    ``g_spread_matching`` for ``config.spread_matching``, and ``d_r1`` (D's R1 penalty,
+    logged apart from ``d_loss``) when ``config.r1_gamma`` is on."""
     return (HISTORY_KEYS + (("g_mode_seeking",) if config.mode_seeking else ())
+            + (("g_spread_matching",) if config.spread_matching else ())
             + (("d_r1",) if config.r1_gamma else ()))
 
 
@@ -284,6 +286,9 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
     if step == "classic" and plan.config.r1_gamma:
         raise ValueError("r1_gamma needs step='fused': the classic train_on_batch loop cannot "
                          "take D's gradient at its input")
+    if step == "classic" and plan.config.spread_matching:
+        raise ValueError("spread_matching needs step='fused': the classic combined model never "
+                         "sees D's features")
 
     def prepare() -> TrainingJob:
         loaded, data_label = _load_images(plan, images, progress)

@@ -19,6 +19,7 @@ SAMPLE = {
     "d_augment": ("color", "color"), "d_augment_p": ("0.6", 0.6), "d_spectral_norm": (None, True), "filters": ("8", 8),
     "g_filters": ("12", 12), "g_upsample": ("nearest", "nearest"),
     "mode_seeking": ("0.5", 0.5), "r1_gamma": ("0.1", 0.1),
+    "spread_matching": ("0.5", 0.5),
     "ema": ("0.99", 0.99), "precision": ("float32", "float32"), "flip_images": (None, False),
     "epochs": ("3", 3),
 }

@@ -171,16 +171,19 @@ def test_a_mode_seeking_run_logs_its_term_resumes_and_keeps_its_weight(faces32, 
     assert "g_mode_seeking" not in plain
 
 
-def test_an_r1_run_logs_its_penalty_and_keeps_its_weight_on_resume(faces32, tmp_path):
+@pytest.mark.parametrize("knob, column", [("r1_gamma", "d_r1"),
+                                          ("spread_matching", "g_spread_matching")])
+def test_a_fused_only_term_logs_its_column_and_keeps_its_weight_on_resume(faces32, tmp_path,
+                                                                         knob, column):
     run_dir = tmp_path / "run"
-    first = _train(faces32, run_dir, epochs=1, r1_gamma=1.0)
-    assert all(row["d_r1"] > 0 for row in first.history)
+    first = _train(faces32, run_dir, epochs=1, **{knob: 1.0})
+    assert all(row[column] > 0 for row in first.history)
     header = (run_dir / "history.csv").read_text().splitlines()[0]
-    assert header.split(",")[-1] == "d_r1"
-    with pytest.raises(ValueError, match="r1_gamma"):  # D's loss is fixed for the run
-        gh.train(run_dir=run_dir, resume=True, epochs=2, r1_gamma=2.0, progress=False)
-    with pytest.raises(ValueError, match="r1_gamma needs step='fused'"):
-        _train(faces32, tmp_path / "classic", step="classic", r1_gamma=1.0)
+    assert header.split(",")[-1] == column
+    with pytest.raises(ValueError, match=knob):  # the losses are fixed for the run
+        gh.train(run_dir=run_dir, resume=True, epochs=2, progress=False, **{knob: 2.0})
+    with pytest.raises(ValueError, match=f"{knob} needs step='fused'"):
+        _train(faces32, tmp_path / "classic", step="classic", **{knob: 1.0})
 
 
 def test_resume_refuses_another_image_size_and_missing_runs(faces32, tmp_path):
