@@ -87,3 +87,17 @@ def test_sampler_knobs_scores_a_run_as_evaluate_does_and_changes_no_weight(tmp_p
     batch = tool._Sampler(run.sampler, batch_stats=True).predict(noise)
     assert np.abs(batch - tool._Sampler(run.sampler).predict(noise)).mean() > 1e-3
     assert all(np.array_equal(a, b.numpy()) for a, b in zip(before, run.sampler.weights))
+
+
+def test_step_cost_parses_variants_and_times_each(capsys):
+    tool = _load("step_cost")
+    assert tool.parse_variant("default") == {}
+    assert tool.parse_variant("r1_gamma=0.3, minibatch_std=0, d_batch_norm=true") == dict(
+        r1_gamma=0.3, minibatch_std=0, d_batch_norm=True)
+    with pytest.raises(ValueError, match="unknown GANConfig field 'r1'"):
+        tool.parse_variant("r1=1")
+    assert tool.main(["--variants", "default;r1_gamma=0.3", "--rounds", "1", "--block", "4"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "median of 1 blocks of 4 iterations" in lines[0]
+    rows = {line.split()[0]: float(line.split()[1]) for line in lines[1:]}
+    assert set(rows) == {"default", "r1_gamma=0.3"} and all(v > 0 for v in rows.values())

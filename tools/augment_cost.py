@@ -1,19 +1,19 @@
 """What each DiffAugment policy costs per iteration of the default recipe, on this machine.
 
-Times the fused step of the default preset with each policy, in alternating blocks so that
-a noisy machine slows them alike, and prints the median seconds per iteration and the ratio
-to the default's policy, all measured in this one run:
+Times the fused step of the default preset (its batch size) with each policy, in
+alternating blocks so that a noisy machine slows them alike, and prints the median seconds
+per iteration and the ratio to the first policy, all measured in this one run:
 
     python tools/augment_cost.py [--policies color,translation:translation:] [--rounds 6]
 
-Policies are separated by ``:``; an empty one means no augmentation.
+Policies are separated by ``:``; an empty one means no augmentation. (``tools/step_cost.py``
+does the same for any change of the recipe.)
 """
 from __future__ import annotations
 
 import argparse
-import time
-
-import numpy as np
+import sys
+from pathlib import Path
 
 
 def main(argv=None) -> int:
@@ -23,35 +23,21 @@ def main(argv=None) -> int:
     parser.add_argument("--block", type=int, default=10, help="timed iterations per block")
     args = parser.parse_args(argv)
 
-    from gan_helpers import make_config, scale_images
-    from gan_helpers.data import load_cartoon_faces
-    from gan_helpers.fused import FusedStep
-    from gan_helpers.hardware import hardware_summary
-    from gan_helpers.training import build_models
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from step_cost import time_variants
 
-    batch = scale_images(load_cartoon_faces(64, 64))
-    rng = np.random.default_rng(0)
+    from gan_helpers import make_config
+    from gan_helpers.hardware import hardware_summary
+
     policies = args.policies.split(":")
-    steps = {}
+    seconds = time_variants({policy: {"d_augment": policy} for policy in policies},
+                            args.rounds, args.block)
+    print(f"{hardware_summary()}; default preset, fused step, batch {make_config().batch_size}, "
+          f"median of {args.rounds} blocks of {args.block} iterations each, policies interleaved")
+    base = seconds[policies[0]]
     for policy in policies:
-        config = make_config(d_augment=policy)
-        steps[policy] = FusedStep(*build_models(config, seed=0), config)
-        for _ in range(3):  # trace and warm up
-            steps[policy](batch, rng=rng)
-    times: dict[str, list[float]] = {policy: [] for policy in policies}
-    for _ in range(args.rounds):
-        for policy in policies:
-            for _ in range(args.block):
-                start = time.perf_counter()
-                steps[policy](batch, rng=rng)
-                times[policy].append(time.perf_counter() - start)
-    print(f"{hardware_summary()}; default preset, fused step, batch 64, median of "
-          f"{args.rounds} x {args.block} iterations each, policies interleaved")
-    base = float(np.median(times[policies[0]]))
-    for policy in policies:
-        seconds = float(np.median(times[policy]))
-        print(f"  d_augment={policy or '(none)':20s} {seconds:.3f} s/iteration  "
-              f"{seconds / base:.3f}x of {policies[0] or '(none)'}")
+        print(f"  d_augment={policy or '(none)':20s} {seconds[policy]:.3f} s/iteration  "
+              f"{seconds[policy] / base:.3f}x of {policies[0] or '(none)'}")
     return 0
 
 
