@@ -259,7 +259,8 @@ def config_field_help() -> dict[str, str]:
 
 # What a resumed run cannot change: the settings that fix the shapes and types of the
 # weights (and D's layers), and the batch size (the position inside an epoch is counted in
-# batches), and the extra loss terms (they add columns to history.csv). Precision may change: weights and optimiser state are float32 under every policy.
+# batches), and the extra loss terms (they add columns to history.csv). Precision may change:
+# weights and optimiser state are float32 under every policy.
 FIXED_ON_RESUME = ("image_size", "latent_dim", "filters", "g_filters", "g_upsample", "d_batch_norm",
                    "minibatch_std", "d_augment", "d_spectral_norm", "batch_size", "mode_seeking",
                    "spread_matching", "r1_gamma")

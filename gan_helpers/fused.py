@@ -170,7 +170,7 @@ class FusedStep:
             total = g_loss if not self.config.spread_matching else g_loss + spread
             if self.config.mode_seeking:  # as the combined model's ModeSeeking layer adds it
                 term = mode_seeking_loss(g_images, self.config.mode_seeking) / self.replicas
-                total = g_loss + term
+                total = total + term
                 extra["g_mode_seeking"] = term * float(self.replicas)
             scaled = g_optimizer.scale_loss(total)
         g_vars = generator.trainable_variables
