@@ -96,12 +96,16 @@ class EvaluationReference:
     attributes_blurred: dict | None = None  # real_b blurred by BLUR_REFERENCE px
 
 
+def _images_per_set(count: int | None, available: int) -> int:
+    """``count`` (default 1024; 128 in quick mode), at most half of the ``available`` images."""
+    return min(count or quick_value(1024, 128), available // 2)
+
+
 def evaluation_reference(data: str = CARTOON_FACES, image_size: int = 64, count: int | None = None,
                          seed: int = 0, attributes: bool | None = None) -> EvaluationReference:
     """The real images and their scores for :func:`evaluate_generator` (same arguments)."""
-    count = count or quick_value(1024, 128)
     images = load_dataset(data, image_size, progress=False)
-    count = min(count, len(images) // 2)
+    count = _images_per_set(count, len(images))
     if count < 2:
         raise ValueError(f"{data} has too few images to evaluate ({len(images)})")
     order = np.random.default_rng(seed).permutation(len(images))
@@ -143,7 +147,7 @@ def evaluate_generator(generator, latent_dim: int, data: str = CARTOON_FACES, im
         reference = evaluation_reference(data, image_size, count, seed, attributes)
     else:
         asked = dict(data=str(data), image_size=image_size, seed=seed,
-                     count=min(count or quick_value(1024, 128), len(reference.images) // 2),
+                     count=_images_per_set(count, len(reference.images)),
                      attributes=reference.attributes if attributes is None else bool(attributes))
         built = {key: getattr(reference, key) for key in asked}
         if asked != built:

@@ -25,23 +25,24 @@ R1_EVERY = 4
 weighted this many times more (lazy regularisation, as in StyleGAN2)."""
 
 
+def _apply_layers(layers, x, training: bool = True):
+    """Call a slice of a ``Sequential``'s layers in turn, as the model itself would."""
+    for layer in layers:
+        x = layer(x, training=training)
+    return x
+
+
 def discriminator_logits(discriminator, images, training: bool = True):
     """D's output before its final sigmoid: every layer but the ``probability`` one."""
     if discriminator.layers[-1].name != "probability":
         raise ValueError(f"{discriminator.name} does not end in the 'probability' sigmoid "
                          "of gan_helpers.build_discriminator")
-    x = images
-    for layer in discriminator.layers[:-1]:
-        x = layer(x, training=training)
-    return tf.cast(x, tf.float32)
+    return tf.cast(_apply_layers(discriminator.layers[:-1], images, training), tf.float32)
 
 
 def discriminator_features(discriminator, images, training: bool = True):
     """D's features: the output of its ``flatten`` layer, the input of its logit."""
-    x = images
-    for layer in discriminator.layers[:_flatten_index(discriminator) + 1]:
-        x = layer(x, training=training)
-    return x
+    return _apply_layers(discriminator.layers[:_flatten_index(discriminator) + 1], images, training)
 
 
 def _flatten_index(discriminator) -> int:
@@ -157,9 +158,8 @@ class FusedStep:
             extra = {}
             if self.config.spread_matching:  # D's features, then the rest of D on them
                 features = discriminator_features(discriminator, g_images)
-                g_scores = features
-                for layer in discriminator.layers[_flatten_index(discriminator) + 1:]:
-                    g_scores = layer(g_scores, training=True)
+                g_scores = _apply_layers(
+                    discriminator.layers[_flatten_index(discriminator) + 1:], features)
                 real_features = discriminator_features(discriminator, real)
                 spread = spread_matching_loss(features, real_features,
                                               self.config.spread_matching) / self.replicas

@@ -325,6 +325,24 @@ def draw_discriminator_inputs(rng: np.random.Generator, image_shape: tuple, late
     return z, np.concatenate([real_labels, fake_labels]), noise
 
 
+FUSED_ONLY = {
+    "r1_gamma": "train_on_batch cannot take D's gradient at its input",
+    "spread_matching": "the combined model never sees D's features",
+}
+"""The loss terms only :class:`gan_helpers.fused.FusedStep` computes, and why the classic
+``train_on_batch`` step cannot."""
+
+
+def refuse_fused_only(config: GANConfig, *names: str,
+                      needs: str = "the fused step (gan_helpers.FusedStep, train's default "
+                                   "step='fused')") -> None:
+    """Raise ValueError, in one line, for the first of ``names`` (default: every
+    :data:`FUSED_ONLY` term) that ``config`` turns on."""
+    for name in names or FUSED_ONLY:
+        if getattr(config, name):
+            raise ValueError(f"{name} needs {needs}: {FUSED_ONLY[name]}")
+
+
 def train_discriminator(generator, discriminator, real_images, *, rng: np.random.Generator,
                         config: GANConfig | None = None, conditions=None) -> dict[str, float]:
     """The discriminator's half of an iteration: one update on real and fake images together.
@@ -346,9 +364,7 @@ def train_discriminator(generator, discriminator, real_images, *, rng: np.random
         (mean D(x)) and ``d_fake`` (mean D(G(z))), measured before the update.
     """
     config = config or GANConfig()
-    if config.r1_gamma:
-        raise ValueError("r1_gamma needs the fused step (gan_helpers.FusedStep, train's default "
-                         "step='fused'): train_on_batch cannot take D's gradient at its input")
+    refuse_fused_only(config, "r1_gamma")
     z, labels, noise = draw_discriminator_inputs(
         rng, tuple(real_images.shape), latent_size(generator), config)
     # Fakes made in training mode, as the generator sees itself in its own step (trap 2).
@@ -414,9 +430,8 @@ def train_step(generator, discriminator, gan, real_images, *, rng: np.random.Gen
         and ``d_fake`` (mean D(G(z))), as floats; and ``g_mode_seeking`` when ``gan``
         has a :class:`ModeSeeking` layer.
     """
-    if config is not None and config.spread_matching:
-        raise ValueError("spread_matching needs the fused step (gan_helpers.FusedStep, train's "
-                         "default step='fused'): the combined model never sees D's features")
+    if config is not None:
+        refuse_fused_only(config, "spread_matching")
     logs = train_discriminator(generator, discriminator, real_images, rng=rng, config=config,
                                conditions=conditions)
     g_logs = train_generator(generator, discriminator, gan, int(real_images.shape[0]), rng=rng,

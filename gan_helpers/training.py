@@ -20,7 +20,7 @@ from .config import (DEFAULT_PRESET, FIXED_ON_RESUME, QUICK, GANConfig, make_con
 from .batches import iterate_batches, scale_images, steps_per_epoch
 from .data import CARTOON_FACES, load_dataset
 from .fused import FusedStep
-from .gan import build_gan, sample_noise, train_step
+from .gan import build_gan, refuse_fused_only, sample_noise, train_step
 from .hardware import resolve_precision
 from .models import build_discriminator, build_generator, dtype_policy
 from .ema import GeneratorEMA
@@ -283,12 +283,8 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
                          **overrides), epochs_given=epochs is not None)
     if step not in ("fused", "classic"):
         raise ValueError(f"step must be 'fused' or 'classic', got {step!r}")
-    if step == "classic" and plan.config.r1_gamma:
-        raise ValueError("r1_gamma needs step='fused': the classic train_on_batch loop cannot "
-                         "take D's gradient at its input")
-    if step == "classic" and plan.config.spread_matching:
-        raise ValueError("spread_matching needs step='fused': the classic combined model never "
-                         "sees D's features")
+    if step == "classic":  # before the data loads
+        refuse_fused_only(plan.config, needs="step='fused'")
 
     def prepare() -> TrainingJob:
         loaded, data_label = _load_images(plan, images, progress)

@@ -20,23 +20,26 @@ import numpy as np
 
 
 def parse_variant(text: str) -> dict:
-    """``"r1_gamma=0.3,d_augment=translation"`` -> overrides typed as GANConfig's fields."""
-    from gan_helpers import GANConfig
+    """``"r1_gamma=0.3,d_augment=translation"`` -> overrides, typed and checked by the same
+    flags as ``train``'s (``r1_gamma=0.3`` is ``--r1-gamma 0.3``; a switch takes true/false)."""
+    from gan_helpers import GANConfig, cli
 
-    kinds = {f.name: f.type for f in dataclasses.fields(GANConfig)}
-    overrides = {}
+    kinds = {f.name: str(f.type) for f in dataclasses.fields(GANConfig)}
+    argv = []
     for part in (p.strip() for p in text.split(",")):
         if not part or part == "default":
             continue
-        name, _, value = part.partition("=")
-        name = name.strip()
+        name, _, value = (piece.strip() for piece in part.partition("="))
         if name not in kinds:
             raise ValueError(f"unknown GANConfig field {name!r} in variant {text!r}")
-        kind = str(kinds[name])
-        overrides[name] = (int(value) if kind == "int" else float(value) if kind == "float"
-                           else value.strip().lower() in ("1", "true", "yes") if kind == "bool"
-                           else value.strip())
-    return overrides
+        flag = cli.config_flag(name)
+        if kinds[name] == "bool":
+            argv.append(flag if value.lower() in ("1", "true", "yes") else "--no-" + flag[2:])
+        else:
+            argv += [flag, value]
+    parser = argparse.ArgumentParser(prog=f"variant {text!r}")
+    cli._add_config_flags(parser)
+    return cli.config_overrides(parser.parse_args(argv))
 
 
 def time_variants(variants: dict[str, dict], rounds: int, block: int) -> dict[str, float]:
