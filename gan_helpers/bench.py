@@ -19,10 +19,12 @@ from .data import load_cartoon_faces
 from .fused import FusedStep
 from .gan import train_step
 from .hardware import hardware_summary
+from .models import pack_size
 
 
 def forward_flops(model) -> int:
-    """Multiply-adds x2 of one image through ``model``'s Dense and convolution layers."""
+    """Multiply-adds x2 of one image through ``model``'s Dense and convolution layers
+    (a discriminator that scores packs of images: a pack's cost over its size)."""
     total = 0
     for layer in model.layers:
         name = type(layer).__name__
@@ -34,7 +36,7 @@ def forward_flops(model) -> int:
         elif name == "Conv2DTranspose":
             in_h, in_w = layer.input.shape[1:3]
             total += 2 * in_h * in_w * int(np.prod(layer.kernel.shape))
-    return total
+    return total // pack_size(model)
 
 
 def iteration_flops(generator, discriminator, batch_size: int) -> int:

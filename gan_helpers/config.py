@@ -106,6 +106,9 @@ class GANConfig:
             moving statistics there, unlike in D's own step).
         d_dropout: dropout rate after each of D's convolutions.
         minibatch_std: group size of D's minibatch standard-deviation feature (0: off).
+        pack: how many images D scores at once (PacGAN, Lin et al. 2018): each group of
+            this many real or fake images is one input with that many times the channels,
+            and one label (1: one image per score, as in DCGAN).
         d_augment: DiffAugment policy for everything D sees in training, e.g.
             ``"color,translation,cutout"`` (``""``: off).
         d_augment_p: the chance that each DiffAugment operation is applied to each image,
@@ -152,6 +155,7 @@ class GANConfig:
     d_batch_norm: bool = False
     d_dropout: float = 0.0
     minibatch_std: int = 0
+    pack: int = 1
     d_augment: str = ""
     d_augment_p: float = 1.0
     d_spectral_norm: bool = False
@@ -179,9 +183,14 @@ class GANConfig:
             )
         if not isinstance(self.minibatch_std, (int, np.integer)) or self.minibatch_std < 0:
             raise ValueError(f"minibatch_std must be 0 (off) or a group size, got {self.minibatch_std!r}")
-        if self.minibatch_std and self.batch_size % self.minibatch_std:
+        if not isinstance(self.pack, (int, np.integer)) or self.pack < 1:
+            raise ValueError(f"pack must be a positive integer (1: off), got {self.pack!r}")
+        if self.batch_size % self.pack:
+            raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of pack ({self.pack})")
+        if self.minibatch_std and (self.batch_size // self.pack) % self.minibatch_std:
             raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of "
-                             f"minibatch_std ({self.minibatch_std})")
+                             + (f"pack x minibatch_std ({self.pack} x {self.minibatch_std})"
+                                if self.pack > 1 else f"minibatch_std ({self.minibatch_std})"))
         self.d_augment = ",".join(parse_augment(self.d_augment))
         if not 0.0 < self.d_augment_p <= 1.0:
             raise ValueError(f"d_augment_p must be in (0, 1] (d_augment='' turns augmentation off), "
@@ -262,7 +271,7 @@ def config_field_help() -> dict[str, str]:
 # batches), and the extra loss terms (they add columns to history.csv). Precision may change:
 # weights and optimiser state are float32 under every policy.
 FIXED_ON_RESUME = ("image_size", "latent_dim", "filters", "g_filters", "g_upsample", "d_batch_norm",
-                   "minibatch_std", "d_augment", "d_spectral_norm", "batch_size", "mode_seeking",
+                   "minibatch_std", "pack", "d_augment", "d_spectral_norm", "batch_size", "mode_seeking",
                    "spread_matching", "r1_gamma")
 
 # How ``train --help`` groups the fields (every field is in exactly one group).

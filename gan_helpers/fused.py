@@ -17,6 +17,7 @@ import numpy as np
 from ._tf import keras, quiet_first_run, tf
 from .config import GANConfig
 from .gan import draw_discriminator_inputs, mode_seeking_loss, sample_noise
+from .models import pack_size
 
 _bce_mean = keras.losses.BinaryCrossentropy()  # mean over the batch, as D and the GAN compile it
 
@@ -108,6 +109,7 @@ class FusedStep:
         self.generator, self.discriminator, self.gan = generator, discriminator, gan
         self.config = config or GANConfig()
         self.latent_dim = int(generator.input_shape[-1])
+        self.pack = pack_size(discriminator)
         self.strategy = strategy
         self.replicas = strategy.num_replicas_in_sync if strategy is not None else 1
         # Build both optimisers outside the graph, on the variables each one updates.
@@ -129,7 +131,7 @@ class FusedStep:
     def _step(self, real, z_d, z_g, real_labels, fake_labels, *fake_noise, r1=False):
         generator, discriminator = self.generator, self.discriminator
         d_optimizer, g_optimizer = discriminator.optimizer, self.gan.optimizer
-        batch = tf.shape(real)[0]
+        halves = tf.shape(real_labels)[0]  # D's scores per half: one per image, or per pack
         d_labels = tf.concat([real_labels, fake_labels], axis=0)
 
         # D's half, as train_discriminator: fakes from G in training mode, one update on
@@ -152,7 +154,7 @@ class FusedStep:
 
         # G's half, as the combined model's train_on_batch with D frozen.
         discriminator.trainable = False
-        ones = tf.ones((tf.shape(z_g)[0], 1), tf.float32)
+        ones = tf.ones((tf.shape(z_g)[0] // self.pack, 1), tf.float32)
         with tf.GradientTape() as tape:
             g_images = generator(z_g, training=True)
             extra = {}
@@ -178,14 +180,14 @@ class FusedStep:
 
         # Under a strategy with several replicas Keras' loss objects divide by their number
         # (so summed gradients are the global mean's); the logs undo it.
-        real_scores, fake_scores = scores[:batch], scores[batch:]
+        real_scores, fake_scores = scores[:halves], scores[halves:]
         n = float(self.replicas)
         if r1:
             extra["d_r1"] = penalty * n
         return {
             "d_loss": d_loss * n,
-            "d_loss_real": _bce_mean(d_labels[:batch], real_scores) * n,
-            "d_loss_fake": _bce_mean(d_labels[batch:], fake_scores) * n,
+            "d_loss_real": _bce_mean(real_labels, real_scores) * n,
+            "d_loss_fake": _bce_mean(fake_labels, fake_scores) * n,
             "d_real": tf.reduce_mean(real_scores),
             "d_fake": tf.reduce_mean(fake_scores),
             "g_loss": g_loss * n,
@@ -199,7 +201,8 @@ class FusedStep:
         instance noise already added, and the fakes' share of it (None when off).
         """
         real = np.asarray(real_images, np.float32)
-        z_d, labels, noise = draw_discriminator_inputs(rng, real.shape, self.latent_dim, self.config)
+        z_d, labels, noise = draw_discriminator_inputs(rng, real.shape, self.latent_dim, self.config,
+                                                       self.pack)
         fake_noise = None
         if noise is not None:  # added in float32 by TensorFlow, as the classic step does
             batch = real.shape[0]
@@ -210,8 +213,8 @@ class FusedStep:
 
     def __call__(self, real_images, *, rng: np.random.Generator) -> dict[str, float]:
         real, z_d, z_g, labels, fake_noise = self.draw_inputs(real_images, rng)
-        batch = real.shape[0]
-        inputs = (real, z_d, z_g, labels[:batch], labels[batch:])
+        batch, halves = real.shape[0], len(labels) // 2
+        inputs = (real, z_d, z_g, labels[:halves], labels[halves:])
         if fake_noise is not None:
             inputs += (fake_noise,)
         if self.strategy is not None and batch % self.replicas:

@@ -27,6 +27,7 @@ import numpy as np
 
 from ._tf import keras, quiet_first_run, tf
 from .config import GANConfig
+from .models import pack_size
 
 _TRAIN_MODE_CALLS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
@@ -299,7 +300,7 @@ def count_changed_weights(snapshot: list[np.ndarray], model, trainable_only: boo
 
 
 def draw_discriminator_inputs(rng: np.random.Generator, image_shape: tuple, latent_dim: int,
-                              config: GANConfig):
+                              config: GANConfig, pack: int = 1):
     """The random draws of D's half of an iteration, in their fixed order.
 
     Noise for the fakes, then the real and fake labels (and flips), then the instance
@@ -309,16 +310,21 @@ def draw_discriminator_inputs(rng: np.random.Generator, image_shape: tuple, late
 
     Args:
         image_shape: (N, S, S, C) of the real batch.
+        pack: how many images D scores at once (:func:`gan_helpers.models.pack_size`):
+            one label per pack.
 
     Returns:
         ``(z, labels, instance_noise)``: z float32 (N, latent_dim); labels float32
-        (2N, 1), real first; instance noise float64 (2N, S, S, C), real first, or None
-        when off.
+        (2N / pack, 1), real first; instance noise float64 (2N, S, S, C), real first, or
+        None when off.
     """
     batch = int(image_shape[0])
+    if batch % pack:
+        raise ValueError(f"a batch of {batch} images cannot be cut into packs of {pack}")
     z = sample_noise(rng, batch, latent_dim)
     real_labels, fake_labels = sample_labels(
-        rng, batch, config.real_label_range, config.fake_label_range, config.label_flip_prob)
+        rng, batch // pack, config.real_label_range, config.fake_label_range,
+        config.label_flip_prob)
     noise = None
     if config.instance_noise_std > 0:
         noise = rng.normal(0.0, config.instance_noise_std, size=(2 * batch, *image_shape[1:]))
@@ -366,7 +372,7 @@ def train_discriminator(generator, discriminator, real_images, *, rng: np.random
     config = config or GANConfig()
     refuse_fused_only(config, "r1_gamma")
     z, labels, noise = draw_discriminator_inputs(
-        rng, tuple(real_images.shape), latent_size(generator), config)
+        rng, tuple(real_images.shape), latent_size(generator), config, pack_size(discriminator))
     # Fakes made in training mode, as the generator sees itself in its own step (trap 2).
     fake_images = generate_training_mode(generator, z if conditions is None else [z, conditions])
     ops = keras.ops
@@ -404,7 +410,7 @@ def train_generator(generator, discriminator, gan, batch_size: int, *,
     discriminator.trainable = False  # trap 1 again: frozen right before G's step
     z = sample_noise(rng, batch_size, latent_size(generator))
     logs = batch_logs(gan, z if conditions is None else [z, conditions],
-                      np.ones((batch_size, 1), np.float32))
+                      np.ones((batch_size // pack_size(discriminator), 1), np.float32))
     result = {"g_loss": logs["loss"], "g_d_fake": logs["mean_score"]}
     for layer in gan.layers:
         if isinstance(layer, ModeSeeking):

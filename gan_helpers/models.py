@@ -42,6 +42,44 @@ def _check_image_size(image_size: int) -> int:
 
 
 @keras.saving.register_keras_serializable(package="gan_helpers")
+class Pack(layers.Layer):
+    """Judge ``size`` images at once: PacGAN's packing (Lin et al. 2018).
+
+    Each group of ``size`` consecutive images becomes one input with ``size`` times the
+    channels, so D scores a pack, not an image: (N, H, W, C) -> (N / size, H, W, size * C).
+    A pack of fakes from a collapsed generator holds the same face twice, which real packs
+    never do, so D can punish collapse from its first convolution on. D's later layers see
+    ``size`` times fewer inputs: with the same images per step, D costs about that much
+    less. Packs never straddle D's real and fake halves when the half size is a multiple
+    of ``size``; each pack gets one label.
+    """
+
+    def __init__(self, size: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(size, int) or size < 1:
+            raise ValueError(f"size must be a positive integer, got {size!r}")
+        self.size = size
+
+    def call(self, inputs):
+        height, width, channels = inputs.shape[1:]
+        grouped = ops.reshape(inputs, (-1, self.size, height, width, channels))
+        grouped = ops.transpose(grouped, (0, 2, 3, 1, 4))  # (packs, H, W, size, C)
+        return ops.reshape(grouped, (-1, height, width, self.size * channels))
+
+    def compute_output_shape(self, input_shape):
+        batch = None if input_shape[0] is None else input_shape[0] // self.size
+        return (batch, *input_shape[1:3], input_shape[3] * self.size)
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size}
+
+
+def pack_size(discriminator) -> int:
+    """How many images ``discriminator`` scores at once: its :class:`Pack` layer's size, or 1."""
+    return next((layer.size for layer in discriminator.layers if isinstance(layer, Pack)), 1)
+
+
+@keras.saving.register_keras_serializable(package="gan_helpers")
 class MinibatchStdDev(layers.Layer):
     """Append one feature map: how much the images of a small group differ (Karras et al. 2018).
 
@@ -327,6 +365,7 @@ def build_discriminator(
     name: str = "discriminator",
     spectral_norm: bool = False,
     augment_probability: float = 1.0,
+    pack: int = 1,
 ) -> keras.Sequential:
     """Build the DCGAN discriminator: image -> probability that it is real.
 
@@ -346,9 +385,12 @@ def build_discriminator(
         spectral_norm: wrap every convolution and the output layer in
             :class:`SpectralNorm` (Miyato et al. 2018).
         augment_probability: the chance that each augmentation is applied to each image.
+        pack: score this many consecutive images at once (a :class:`Pack` layer after the
+            augmentation; 1: one image per score, as in DCGAN).
 
     Returns:
-        A model mapping float32 (N, S, S, channels) in [-1, 1] to float32 (N, 1) in (0, 1).
+        A model mapping float32 (N, S, S, channels) in [-1, 1] to float32 (N / pack, 1)
+        in (0, 1).
     """
     blocks = _check_image_size(image_size)
     if not 0.0 <= dropout < 1.0:
@@ -357,6 +399,8 @@ def build_discriminator(
     model.add(keras.Input(shape=(image_size, image_size, channels), name="image"))
     if parse_augment(augment):
         model.add(DiffAugment(augment, seed=seed, probability=augment_probability, name="augment"))
+    if pack > 1:
+        model.add(Pack(pack, name="pack"))
     def normalised(layer):
         return SpectralNorm(layer, name=f"sn_{layer.name}") if spectral_norm else layer
 

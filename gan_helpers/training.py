@@ -101,7 +101,7 @@ def build_models(config: GANConfig, seed: int = 0, strategy=None):
             config.image_size, filters=config.filters, batch_norm=config.d_batch_norm,
             dropout=config.d_dropout, minibatch_std=config.minibatch_std,
             augment=config.d_augment, augment_probability=config.d_augment_p, seed=seed,
-            spectral_norm=config.d_spectral_norm)
+            spectral_norm=config.d_spectral_norm, pack=config.pack)
         gan = build_gan(generator, discriminator, config=config)
     return generator, discriminator, gan
 

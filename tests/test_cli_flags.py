@@ -15,7 +15,7 @@ SAMPLE = {
     "lr_d": ("1e-4", 1e-4), "lr_g": ("3e-4", 3e-4), "beta_1": ("0.6", 0.6),
     "real_label_range": ("0.7,0.95", (0.7, 0.95)), "fake_label_range": ("0.05", (0.05, 0.05)),
     "label_flip_prob": ("0.05", 0.05), "instance_noise_std": ("0.1", 0.1),
-    "d_batch_norm": (None, True), "d_dropout": ("0.2", 0.2), "minibatch_std": ("0", 0),
+    "d_batch_norm": (None, True), "d_dropout": ("0.2", 0.2), "minibatch_std": ("0", 0), "pack": ("2", 2),
     "d_augment": ("color", "color"), "d_augment_p": ("0.6", 0.6), "d_spectral_norm": (None, True), "filters": ("8", 8),
     "g_filters": ("12", 12), "g_upsample": ("nearest", "nearest"),
     "mode_seeking": ("0.5", 0.5), "r1_gamma": ("0.1", 0.1),

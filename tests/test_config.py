@@ -43,6 +43,18 @@ def test_minibatch_groups_must_divide_the_batch():
     assert config.make_config("dcgan", batch_size=30).batch_size == 30
 
 
+def test_packs_must_divide_the_batch_and_hold_whole_minibatch_groups():
+    with pytest.raises(ValueError, match="pack must be a positive integer"):
+        config.make_config("cartoon", pack=0)
+    with pytest.raises(ValueError, match=r"batch_size \(64\) must be a multiple of pack \(3\)"):
+        config.make_config("dcgan", pack=3)
+    # 32 images make 16 packs of 2 per half, which groups of 4 divide; 8 packs of 4 too.
+    assert config.make_config("cartoon", pack=2).pack == 2
+    with pytest.raises(ValueError, match=r"batch_size \(24\) must be a multiple of "
+                                         r"pack x minibatch_std \(4 x 4\)"):
+        config.make_config("cartoon", pack=4, batch_size=24)
+
+
 def test_unknown_preset_and_field():
     with pytest.raises(ValueError, match="unknown preset 'nope'"):
         config.make_config("nope")

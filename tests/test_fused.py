@@ -24,6 +24,7 @@ def _real(seed):
     dict(d_batch_norm=True, d_augment="", minibatch_std=0),  # frozen BatchNorm in G's step
     dict(d_spectral_norm=True),  # power iteration only in D's own step
     dict(mode_seeking=1.0),  # the combined model's ModeSeeking layer adds to G's loss
+    dict(pack=2),  # PacGAN: one score and one label per pair of images
 ])
 def test_fused_step_matches_the_classic_iteration(overrides):
     config, (g1, d1, gan1), (g2, d2, gan2) = _pair(**overrides)

@@ -42,6 +42,20 @@ def test_d_learns_in_its_step_and_stays_frozen_in_g_step():
         _check_one_iteration(generator, discriminator, gan, 8, rng)
 
 
+def test_packed_d_learns_in_its_step_and_stays_frozen_in_g_step():
+    gh.set_seed(0)
+    generator = gh.build_generator(16, 32, filters=8)
+    discriminator = gh.build_discriminator(32, filters=8, pack=2, minibatch_std=2)
+    gan = gh.build_gan(generator, discriminator)
+    rng = np.random.default_rng(0)
+    for _ in range(2):
+        _check_one_iteration(generator, discriminator, gan, 8, rng)
+    logs = gh.train_discriminator(generator, discriminator, _real(8), rng=rng)
+    assert 0 < logs["d_real"] < 1 and 0 < logs["d_fake"] < 1
+    with pytest.raises(ValueError, match="a batch of 7 images cannot be cut into packs of 2"):
+        gh.train_discriminator(generator, discriminator, _real(7), rng=rng)
+
+
 def test_semantics_hold_over_many_iterations_and_a_batch_size_change():
     generator, discriminator, gan = _models()
     rng = np.random.default_rng(1)

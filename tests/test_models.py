@@ -85,6 +85,45 @@ def test_discriminator_with_minibatch_std_keeps_its_output_shape():
     assert scores.shape == (8, 1)
 
 
+def test_pack_stacks_consecutive_images_along_the_channels():
+    from gan_helpers.models import Pack
+
+    images = np.random.default_rng(0).standard_normal((6, 4, 4, 3)).astype("float32")
+    packed = Pack(3)(images).numpy()
+    assert packed.shape == (2, 4, 4, 9)
+    for pack in range(2):
+        for slot in range(3):  # pack p holds images 3p, 3p + 1, 3p + 2, in that order
+            assert np.array_equal(packed[pack, ..., 3 * slot:3 * slot + 3], images[3 * pack + slot])
+    with pytest.raises(ValueError, match="size must be a positive integer"):
+        Pack(0)
+
+
+def test_discriminator_with_packs_scores_each_pack_and_sees_all_of_it():
+    from gan_helpers.models import pack_size
+
+    gh.set_seed(0)
+    discriminator = build_discriminator(image_size=32, filters=8, pack=2)
+    assert pack_size(discriminator) == 2 and pack_size(build_discriminator(32, filters=8)) == 1
+    assert discriminator.get_layer("conv_16").kernel.shape[2] == 6  # both images' channels
+    images = np.random.default_rng(1).uniform(-1, 1, (8, 32, 32, 3)).astype("float32")
+    scores = discriminator(images).numpy()
+    assert scores.shape == (4, 1)
+    changed = images.copy()
+    changed[3] = -changed[3]  # the second image of the second pack
+    new = discriminator(changed).numpy()
+    np.testing.assert_allclose(new[[0, 2, 3]], scores[[0, 2, 3]], rtol=0, atol=1e-7)  # the others
+    assert abs(new[1, 0] - scores[1, 0]) > 1e-6  # about 1e-4 at this seed
+
+
+def test_pack_divides_d_cost_per_image():
+    from gan_helpers.bench import forward_flops
+
+    single = forward_flops(build_discriminator(64, filters=32))
+    packed = forward_flops(build_discriminator(64, filters=32, pack=2))
+    # Every layer but the first runs once per pack; the first sees twice the channels.
+    assert 0.5 * single < packed < 0.6 * single
+
+
 def test_diffaugment_changes_images_only_in_training():
     from gan_helpers.models import DiffAugment
     images = np.random.default_rng(0).uniform(-1, 1, (6, 32, 32, 3)).astype("float32")

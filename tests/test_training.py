@@ -186,6 +186,19 @@ def test_a_fused_only_term_logs_its_column_and_keeps_its_weight_on_resume(faces3
         _train(faces32, tmp_path / "classic", step="classic", **{knob: 1.0})
 
 
+@pytest.mark.parametrize("step", ["fused", "classic"])
+def test_a_packed_run_trains_resumes_and_keeps_its_pack(faces32, tmp_path, step):
+    run_dir = tmp_path / "run"
+    first = _train(faces32, run_dir, step=step, pack=2)  # preset: minibatch-std groups of 4
+    assert first.step == 4 and first.discriminator.get_layer("pack").size == 2
+    assert all(0 < row["d_real"] < 1 for row in first.history)
+    resumed = gh.train(run_dir=run_dir, resume=True, epochs=2, images=faces32[:64],
+                       progress=False, step=step)
+    assert resumed.config.pack == 2 and resumed.step == 8
+    with pytest.raises(ValueError, match="trained with pack=2, not 1"):
+        gh.train(run_dir=run_dir, resume=True, epochs=3, pack=1, progress=False)
+
+
 def test_resume_refuses_another_image_size_and_missing_runs(faces32, tmp_path):
     _train(faces32, tmp_path / "run")
     with pytest.raises(ValueError, match="trained with image_size=32, not 64"):
