@@ -243,6 +243,9 @@ def build_conditional_models(config: GANConfig, label_dim: int, seed: int = 0):
     """Seed, then build the conditional G, D and combined model for ``config``."""
     if config.ema:
         raise ValueError("ema is not supported for conditional runs; set ema=0")
+    if config.pack > 1:
+        raise ValueError("pack is not supported for conditional runs (each image has its own "
+                         "attributes); set pack=1")
     set_seed(seed)
     with dtype_policy(resolve_precision(config.precision)):
         generator = build_conditional_generator(config.latent_dim, label_dim, config.image_size,

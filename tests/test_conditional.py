@@ -71,6 +71,8 @@ def test_unknown_or_repeated_attributes_and_colour_augmentation_are_refused():
         cond.parse_attributes(["skin", "skin"])
     with pytest.raises(ValueError, match="'color' changes the hair and skin colours"):
         cond.build_conditional_discriminator(32, LABEL_DIM, 8, augment="color,translation")
+    with pytest.raises(ValueError, match="pack is not supported for conditional runs"):
+        cond.build_conditional_models(gh.make_config(image_size=32, pack=2), LABEL_DIM)
 
 
 def test_conditional_models_have_the_right_shapes_and_sequential_bodies():
