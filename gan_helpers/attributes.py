@@ -184,10 +184,14 @@ class AttributeClassifier:
             array = tf.image.resize(array, (CLASSIFIER_SIZE, CLASSIFIER_SIZE), method="area").numpy()
         return array
 
+    def probabilities(self, images, batch_size: int = 256) -> dict[str, np.ndarray]:
+        """Every attribute's softmax: dict of float (N, values) arrays."""
+        outputs = self.model.predict(self._prepare(images), batch_size=batch_size, verbose=0)
+        return {name: np.asarray(outputs[name]) for name in self.names}
+
     def predict(self, images, batch_size: int = 256) -> dict[str, np.ndarray]:
         """Most likely value of every attribute: dict of int (N,) label arrays."""
-        outputs = self.model.predict(self._prepare(images), batch_size=batch_size, verbose=0)
-        return {name: np.argmax(outputs[name], axis=1) for name in self.names}
+        return {name: np.argmax(p, axis=1) for name, p in self.probabilities(images, batch_size).items()}
 
     def features(self, images, batch_size: int = 256) -> np.ndarray:
         """Penultimate-layer features, float64 (N, feature_dim)."""
@@ -312,6 +316,23 @@ def classifier_from_file(path) -> AttributeClassifier:
 
 # ----------------------------------------------------------------------------- scores
 
+def attribute_certainty(probabilities: dict) -> dict[str, float]:
+    """How sure the network is of each attribute: the mean over the images of the top
+    probability (from :meth:`AttributeClassifier.probabilities`).
+
+    Real faces score near 1 (each part is one of the style's). A face whose part the
+    network cannot name (a blend of two eyes, a smudge) scores low, and its label, the
+    most likely value, is a guess: coverage counts it, but it reaches none of the real
+    faces' neighbourhoods. A collapse is the other way round: sure, but of few values.
+
+    Returns:
+        ``{attribute: mean top probability}`` plus ``"mean"`` over the attributes.
+    """
+    result = {name: round(float(np.mean(np.max(p, axis=1))), 4) for name, p in probabilities.items()}
+    result["mean"] = round(float(np.mean(list(result.values()))), 4)
+    return result
+
+
 def attribute_coverage(real_labels: dict, fake_labels: dict, values=None) -> dict[str, float]:
     """How much of the real distribution of each attribute the samples reach.
 
@@ -435,7 +456,8 @@ def attribute_report(classifier: AttributeClassifier, real, fake, reference_labe
     Returns:
         ``fd`` (Fréchet distance of the features, FID's formula:
         :func:`gan_helpers.metrics.frechet_distance`), ``precision``, ``recall``,
-        ``coverage`` (per attribute and mean) and the classifier's held-out accuracy.
+        ``coverage`` and ``certainty`` (:func:`attribute_certainty`), per attribute and
+        mean, and the classifier's held-out accuracy.
     """
     from .metrics import frechet_distance
 
@@ -444,9 +466,12 @@ def attribute_report(classifier: AttributeClassifier, real, fake, reference_labe
     fake_features = classifier.features(fake)
     if reference_labels is None:
         reference_labels = classifier.predict(real)
+    fake_probabilities = classifier.probabilities(fake)
+    fake_labels = {name: np.argmax(p, axis=1) for name, p in fake_probabilities.items()}
     return {
         "fd": round(frechet_distance(real_features, fake_features), 3),
         **precision_recall(real_features, fake_features),
-        "coverage": attribute_coverage(reference_labels, classifier.predict(fake)),
+        "coverage": attribute_coverage(reference_labels, fake_labels),
+        "certainty": attribute_certainty(fake_probabilities),
         "classifier_accuracy": classifier.accuracy,
     }

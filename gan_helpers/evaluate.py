@@ -236,6 +236,11 @@ def print_report(result: dict, as_json: bool = False) -> None:
         names = [k for k in attr["coverage"] if k != "mean"]
         print("    coverage per attribute: " + ", ".join(
             f"{k} {attr['coverage'][k]:.0%} (real {floor_attr['coverage'][k]:.0%})" for k in names))
+        if "certainty" in attr and "certainty" in floor_attr:
+            print("    certainty per attribute (the network's mean top probability; a part it "
+                  "cannot name is a blend or a smudge): " + ", ".join(
+                      f"{k} {attr['certainty'][k]:.0%} (real {floor_attr['certainty'][k]:.0%})"
+                      for k in names))
     if result.get("pairs"):
         print(f"  closest sample/training pairs: {result['pairs']}")
     if result["fid"] is not None:
