@@ -316,6 +316,13 @@ def classifier_from_file(path) -> AttributeClassifier:
 
 # ----------------------------------------------------------------------------- scores
 
+def blend_with_next(images) -> np.ndarray:
+    """Each uint8 face averaged pixel by pixel with the next one (the last with the first):
+    two sets of parts at half strength, a stand-in for a generator that draws between them."""
+    images = np.asarray(images)
+    return ((images.astype(np.float32) + np.roll(images, -1, axis=0)) / 2).round().astype(np.uint8)
+
+
 def attribute_certainty(probabilities: dict) -> dict[str, float]:
     """How sure the network is of each attribute: the mean over the images of the top
     probability (from :meth:`AttributeClassifier.probabilities`).

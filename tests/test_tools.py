@@ -45,8 +45,10 @@ def test_blur_check_scores_blurred_real_faces_with_a_given_classifier(tmp_path, 
     assert tool.main(["--count", "64", "--radii", "0,1"]) == 0
     out = capsys.readouterr().out
     lines = out.strip().splitlines()  # (training output, if it was trained here,) then:
-    assert "64 per set" in lines[-4] and lines[-3].split()[:2] == ["blur", "px"]
-    assert [float(line.split()[0]) for line in lines[-2:]] == [0.0, 1.0]
+    assert "64 per set" in lines[-5] and lines[-4].split()[:2] == ["blur", "px"]
+    assert [float(line.split()[0]) for line in lines[-3:-1]] == [0.0, 1.0]
+    blend, sharp = lines[-1].split(), lines[-3].split()
+    assert blend[0] == "blend" and float(blend[-1].rstrip("%")) < float(sharp[-1].rstrip("%"))
     from gan_helpers.attributes import build_attribute_classifier
 
     weights = tmp_path / "other.weights.h5"
