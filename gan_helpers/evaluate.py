@@ -237,8 +237,8 @@ def print_report(result: dict, as_json: bool = False) -> None:
         print("    coverage per attribute: " + ", ".join(
             f"{k} {attr['coverage'][k]:.0%} (real {floor_attr['coverage'][k]:.0%})" for k in names))
         if "certainty" in attr and "certainty" in floor_attr:
-            print("    certainty per attribute (the network's mean top probability; a part it "
-                  "cannot name is a blend or a smudge): " + ", ".join(
+            print("    certainty per attribute (mean top probability; low: parts it cannot "
+                  "name): " + ", ".join(
                       f"{k} {attr['certainty'][k]:.0%} (real {floor_attr['certainty'][k]:.0%})"
                       for k in names))
     if result.get("pairs"):

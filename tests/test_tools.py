@@ -103,3 +103,26 @@ def test_step_cost_parses_variants_and_times_each(capsys):
     assert "median of 1 blocks of 4 iterations" in lines[0]
     rows = {line.split()[0]: float(line.split()[1]) for line in lines[1:]}
     assert set(rows) == {"default", "r1_gamma=0.3"} and all(v > 0 for v in rows.values())
+
+
+def test_certainty_grid_ranks_samples_by_the_parts_asked_for(tmp_path, capsys):
+    import numpy as np
+
+    import gan_helpers as gh
+
+    tool = _load("certainty_grid")
+    sure = np.array([[0.9, 0.1], [0.5, 0.5], [0.6, 0.4], [0.99, 0.01]])
+    rows = tool.ranked_rows({"eyes": sure, "skin": sure[::-1]}, ["eyes"], per_row=2)
+    assert list(rows["surest"]) == [3, 0] and list(rows["least sure"]) == [2, 1]
+    assert rows["certainty"] == pytest.approx([0.9, 0.5, 0.6, 0.99])
+
+    run_dir = tmp_path / "run"
+    gh.train(data="cartoon-faces", num_images=64, image_size=32, batch_size=16, filters=8,
+             latent_dim=16, epochs=1, run_dir=run_dir, progress=False)
+    out = tmp_path / "grid.png"
+    assert tool.main(["--run-dir", str(run_dir), "--out", str(out), "--count", "32",
+                      "--per-row", "4"]) == 0
+    assert out.stat().st_size > 0 and "mean certainty of all 32 samples" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        tool.main(["--run-dir", str(run_dir), "--out", str(out), "--attributes", "nose"])
+    assert "--attributes: unknown nose" in capsys.readouterr().err
