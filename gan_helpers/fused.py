@@ -217,9 +217,10 @@ class FusedStep:
         inputs = (real, z_d, z_g, labels[:halves], labels[halves:])
         if fake_noise is not None:
             inputs += (fake_noise,)
-        if self.strategy is not None and batch % self.replicas:
+        if self.strategy is not None and batch % (self.replicas * self.pack):
             raise ValueError(f"batch_size ({batch}) must be a multiple of the "
-                             f"{self.replicas} replicas of the distribution strategy")
+                             f"{self.replicas} replicas of the distribution strategy"
+                             + (f" times pack ({self.pack})" if self.pack > 1 else ""))
         r1 = bool(self.config.r1_gamma) and \
             int(self.discriminator.optimizer.iterations.numpy()) % R1_EVERY == 0
         with quiet_first_run(self, (r1, *(np.shape(x) for x in inputs))):
