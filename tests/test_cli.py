@@ -137,6 +137,10 @@ def test_evaluate_reports_swd_beside_its_real_floor(tmp_path, capsys):
     # The attribute table's third row: real images blurred by 1 px, what softness costs.
     assert set(result["attributes_real_blurred"]) >= {"fd", "precision", "recall", "coverage"}
     assert any("real blurred 1 px" in line for line in lines)
+    # Certainty per attribute, the samples' beside the real floor's.
+    certainty = next(line for line in lines if "certainty per attribute" in line)
+    assert set(result["attributes"]["certainty"]) == set(result["attributes"]["coverage"])
+    assert all(f"{name} " in certainty for name in result["attributes"]["coverage"] if name != "mean")
     assert cli.main(["evaluate", "--run-dir", str(tmp_path / "missing")]) == 2
     # The in-memory scorer (tools/gpu_sweep.py scores runs at chosen epochs with it) follows
     # the same protocol: the same generator gets the same numbers.
