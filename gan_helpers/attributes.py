@@ -191,7 +191,7 @@ class AttributeClassifier:
 
     def predict(self, images, batch_size: int = 256) -> dict[str, np.ndarray]:
         """Most likely value of every attribute: dict of int (N,) label arrays."""
-        return {name: np.argmax(p, axis=1) for name, p in self.probabilities(images, batch_size).items()}
+        return most_likely(self.probabilities(images, batch_size))
 
     def features(self, images, batch_size: int = 256) -> np.ndarray:
         """Penultimate-layer features, float64 (N, feature_dim)."""
@@ -321,6 +321,19 @@ def blend_with_next(images) -> np.ndarray:
     two sets of parts at half strength, a stand-in for a generator that draws between them."""
     images = np.asarray(images)
     return ((images.astype(np.float32) + np.roll(images, -1, axis=0)) / 2).round().astype(np.uint8)
+
+
+def most_likely(probabilities: dict) -> dict[str, np.ndarray]:
+    """Each attribute's most likely value (int (N,) labels) from
+    :meth:`AttributeClassifier.probabilities`."""
+    return {name: np.argmax(p, axis=1) for name, p in probabilities.items()}
+
+
+def image_certainty(probabilities: dict, attributes=None) -> np.ndarray:
+    """Each image's certainty: its top probability, averaged over ``attributes`` (default:
+    all of them), float (N,)."""
+    names = list(probabilities) if attributes is None else list(attributes)
+    return np.mean([np.max(probabilities[name], axis=1) for name in names], axis=0)
 
 
 def attribute_certainty(probabilities: dict) -> dict[str, float]:
@@ -474,11 +487,10 @@ def attribute_report(classifier: AttributeClassifier, real, fake, reference_labe
     if reference_labels is None:
         reference_labels = classifier.predict(real)
     fake_probabilities = classifier.probabilities(fake)
-    fake_labels = {name: np.argmax(p, axis=1) for name, p in fake_probabilities.items()}
     return {
         "fd": round(frechet_distance(real_features, fake_features), 3),
         **precision_recall(real_features, fake_features),
-        "coverage": attribute_coverage(reference_labels, fake_labels),
+        "coverage": attribute_coverage(reference_labels, most_likely(fake_probabilities)),
         "certainty": attribute_certainty(fake_probabilities),
         "classifier_accuracy": classifier.accuracy,
     }

@@ -132,6 +132,11 @@ def evaluation_reference(data: str = CARTOON_FACES, image_size: int = 64, count:
     return reference
 
 
+def evaluation_noise(seed: int, count: int, latent_dim: int) -> np.ndarray:
+    """The noise ``evaluate`` samples a generator with, for its ``seed`` and ``count``."""
+    return sample_noise(np.random.default_rng([seed, 7]), count, latent_dim)
+
+
 def evaluate_generator(generator, latent_dim: int, data: str = CARTOON_FACES, image_size: int = 64,
                        count: int | None = None, seed: int = 0, pairs_path=None,
                        inception_weights=None, attributes: bool | None = None,
@@ -155,7 +160,7 @@ def evaluate_generator(generator, latent_dim: int, data: str = CARTOON_FACES, im
                                for key in asked if asked[key] != built[key])
             raise ValueError(f"this evaluation reference was built for other settings: {differ}")
     images, real_a, real_b, count = reference.images, reference.real_a, reference.real_b, reference.count
-    noise = sample_noise(np.random.default_rng([seed, 7]), count, latent_dim)
+    noise = evaluation_noise(seed, count, latent_dim)
     fake = generator.predict(noise, batch_size=128, verbose=0)
     memo = memorisation_check(fake, images, probe_count=count, seed=seed)
     if pairs_path is not None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 
+import numpy as np
+
 from ._tf import keras, tf
 from .config import G_UPSAMPLING, SUPPORTED_IMAGE_SIZES, parse_augment
 
@@ -56,9 +58,9 @@ class Pack(layers.Layer):
 
     def __init__(self, size: int = 2, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(size, int) or size < 1:
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
             raise ValueError(f"size must be a positive integer, got {size!r}")
-        self.size = size
+        self.size = int(size)  # GANConfig accepts NumPy integers; the config JSON wants an int
 
     def call(self, inputs):
         height, width, channels = inputs.shape[1:]

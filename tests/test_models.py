@@ -94,6 +94,7 @@ def test_pack_stacks_consecutive_images_along_the_channels():
     for pack in range(2):
         for slot in range(3):  # pack p holds images 3p, 3p + 1, 3p + 2, in that order
             assert np.array_equal(packed[pack, ..., 3 * slot:3 * slot + 3], images[3 * pack + slot])
+    assert Pack(np.int64(2)).size == 2 and type(Pack(np.int64(2)).size) is int  # as GANConfig allows
     with pytest.raises(ValueError, match="size must be a positive integer"):
         Pack(0)
 

@@ -20,7 +20,9 @@ import numpy as np
 def ranked_rows(probabilities: dict, attributes, per_row: int) -> dict[str, np.ndarray]:
     """Indices of the ``per_row`` surest, middle and least sure images, and each image's
     certainty (the mean over ``attributes`` of its top probability)."""
-    certainty = np.mean([np.max(probabilities[name], axis=1) for name in attributes], axis=0)
+    from gan_helpers.attributes import image_certainty
+
+    certainty = image_certainty(probabilities, attributes)
     order = np.argsort(-certainty)
     middle = len(order) // 2 - per_row // 2
     return {"surest": order[:per_row], "middle": order[middle:middle + per_row],
@@ -29,8 +31,9 @@ def ranked_rows(probabilities: dict, attributes, per_row: int) -> dict[str, np.n
 
 def main(argv=None) -> int:
     import gan_helpers as gh
-    from gan_helpers.attributes import blend_with_next, load_attribute_classifier
+    from gan_helpers.attributes import blend_with_next, image_certainty, load_attribute_classifier
     from gan_helpers.batches import unscale_images
+    from gan_helpers.evaluate import evaluation_noise
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run-dir", type=Path, required=True, help="a run on the built-in faces")
@@ -49,24 +52,25 @@ def main(argv=None) -> int:
                      f"choose from {', '.join(classifier.names)}")
 
     run = gh.load_run(args.run_dir)
-    noise = gh.sample_noise(np.random.default_rng([args.seed, 7]), args.count, run.config.latent_dim)
-    samples = unscale_images(run.sample(noise))
-    real = gh.load_cartoon_faces(2 * args.per_row, run.config.image_size)
-    sets = {"real": real[:args.per_row], "real, blended two by two": blend_with_next(real)[:args.per_row]}
+    samples = unscale_images(run.sample(evaluation_noise(args.seed, args.count, run.config.latent_dim)))
     ranked = ranked_rows(classifier.probabilities(samples), attributes, args.per_row)
-    sets.update({f"samples, {key}": samples[ranked[key]] for key in ("surest", "middle", "least sure")})
+    real = gh.load_cartoon_faces(2 * args.per_row, run.config.image_size)
+    rows = {}  # label -> (images, each image's certainty)
+    for label, images in (("real", real[:args.per_row]),
+                          ("real, blended two by two", blend_with_next(real)[:args.per_row])):
+        rows[label] = images, image_certainty(classifier.probabilities(images), attributes)
+    for key in ("surest", "middle", "least sure"):
+        rows[f"samples, {key}"] = samples[ranked[key]], ranked["certainty"][ranked[key]]
 
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(len(sets), 1, figsize=(args.per_row * 0.9, 1.15 * len(sets)))
-    for ax, (label, images) in zip(axes, sets.items()):
-        sure = np.mean([np.max(p, axis=1) for p in
-                        (v for k, v in classifier.probabilities(images).items() if k in attributes)])
+    fig, axes = plt.subplots(len(rows), 1, figsize=(args.per_row * 0.9, 1.15 * len(rows)))
+    for ax, (label, (images, certainty)) in zip(axes, rows.items()):
         ax.imshow(gh.make_image_grid(images, ncols=args.per_row))
         ax.set_axis_off()
-        ax.set_title(f"{label}: certainty {sure:.0%}", loc="left", fontsize=9)
+        ax.set_title(f"{label}: certainty {certainty.mean():.0%}", loc="left", fontsize=9)
     fig.suptitle(f"{args.run_dir} (step {run.step}), ranked by {', '.join(attributes)}", fontsize=9)
     fig.tight_layout()
     args.out.parent.mkdir(parents=True, exist_ok=True)
