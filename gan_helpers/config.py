@@ -121,6 +121,9 @@ class GANConfig:
             transposed convolutions, 4x4) or ``"nearest"`` (nearest-neighbour upsampling
             then a 3x3 convolution, which cannot draw a checkerboard; 2.25x G's
             convolution FLOPs).
+        g_top_filters: feature maps of an extra hidden layer in G at the image's full
+            size, turned into the image by a 3x3 convolution (0: off, DCGAN's last layer
+            draws the image from half the size).
         mode_seeking: weight of a mode-seeking term in G's loss (after Mao et al. 2019):
             the weight over the mean absolute pixel difference between the two halves
             of G's batch, so G pays for drawing pairs of noise vectors alike (0: off).
@@ -162,6 +165,7 @@ class GANConfig:
     filters: int = 64
     g_filters: int = 0
     g_upsample: str = "transpose"
+    g_top_filters: int = 0
     mode_seeking: float = 0.0
     spread_matching: float = 0.0
     r1_gamma: float = 0.0
@@ -204,6 +208,8 @@ class GANConfig:
         if not isinstance(self.g_filters, (int, np.integer)) or self.g_filters < 0:
             raise ValueError(f"g_filters must be 0 (the same as filters) or a positive integer, "
                              f"got {self.g_filters!r}")
+        if not isinstance(self.g_top_filters, (int, np.integer)) or self.g_top_filters < 0:
+            raise ValueError(f"g_top_filters must be 0 (off) or a positive integer, got {self.g_top_filters!r}")
         if self.g_upsample not in G_UPSAMPLING:
             raise ValueError(f"g_upsample must be one of {', '.join(G_UPSAMPLING)}, "
                              f"got {self.g_upsample!r}")
@@ -270,7 +276,8 @@ def config_field_help() -> dict[str, str]:
 # weights (and D's layers), and the batch size (the position inside an epoch is counted in
 # batches), and the extra loss terms (they add columns to history.csv). Precision may change:
 # weights and optimiser state are float32 under every policy.
-FIXED_ON_RESUME = ("image_size", "latent_dim", "filters", "g_filters", "g_upsample", "d_batch_norm",
+FIXED_ON_RESUME = ("image_size", "latent_dim", "filters", "g_filters", "g_upsample", "g_top_filters",
+                   "d_batch_norm",
                    "minibatch_std", "pack", "d_augment", "d_spectral_norm", "batch_size", "mode_seeking",
                    "spread_matching", "r1_gamma")
 

@@ -293,6 +293,7 @@ def build_generator(
     name: str = "generator",
     synchronized_bn: bool = False,
     upsample: str = "transpose",
+    top_filters: int = 0,
 ) -> keras.Sequential:
     """Build the DCGAN generator: noise z -> image.
 
@@ -310,6 +311,11 @@ def build_generator(
             per doubling) or ``"nearest"`` (nearest-neighbour upsampling, then a 3x3
             convolution: every output pixel gets the same number of kernel taps, so no
             checkerboard pattern can appear; Odena et al. 2016).
+        top_filters: 0 (DCGAN): the last doubling draws the image's channels directly
+            from the hidden layer at half the size. Above 0: it draws this many feature
+            maps at the full size instead (BatchNorm, ReLU), and a 3x3 convolution turns
+            them into the image, so G has one hidden layer at the size where the
+            smallest parts (eyes, mouths) are drawn.
 
     Returns:
         A model mapping float32 (N, latent_dim) to float32 (N, S, S, channels) in [-1, 1].
@@ -317,6 +323,8 @@ def build_generator(
     blocks = _check_image_size(image_size)
     if latent_dim < 1 or channels < 1 or filters < 1:
         raise ValueError("latent_dim, channels and filters must be positive integers")
+    if not isinstance(top_filters, (int, np.integer)) or top_filters < 0:
+        raise ValueError(f"top_filters must be 0 (off) or a positive integer, got {top_filters!r}")
     width = filters * 2 ** (blocks - 1)  # 512 for 64 px with filters=64
     model = keras.Sequential(name=name)
     model.add(keras.Input(shape=(latent_dim,), name="z"))
@@ -349,8 +357,17 @@ def build_generator(
         model.add(layers.BatchNormalization(momentum=bn_momentum, synchronized=synchronized_bn,
                                             name=f"bn_{size}"))
         model.add(layers.ReLU(name=f"relu_{size}"))
-    for layer in doubling(channels, size * 2, use_bias=True, name="to_image"):
-        model.add(layer)
+    if top_filters:
+        size *= 2
+        for layer in doubling(int(top_filters), size):
+            model.add(layer)
+        model.add(layers.BatchNormalization(momentum=bn_momentum, synchronized=synchronized_bn,
+                                            name=f"bn_{size}"))
+        model.add(layers.ReLU(name=f"relu_{size}"))
+        model.add(layers.Conv2D(channels, 3, padding="same", kernel_initializer=_init(), name="to_image"))
+    else:
+        for layer in doubling(channels, size * 2, use_bias=True, name="to_image"):
+            model.add(layer)
     model.add(layers.Activation("tanh", dtype="float32", name="tanh"))
     return model
 

@@ -63,6 +63,35 @@ def test_nearest_upsampling_generator_has_the_same_shapes_and_no_transposed_conv
         gh.make_config(g_upsample="bilinear")
 
 
+@pytest.mark.parametrize("upsample", ["transpose", "nearest"])
+def test_top_filters_add_one_hidden_layer_at_the_full_size(upsample):
+    plain = gh.build_generator(image_size=32, filters=8, upsample=upsample)
+    top = gh.build_generator(image_size=32, filters=8, upsample=upsample, top_filters=4)
+    z = np.random.default_rng(0).normal(size=(2, 100)).astype("float32")
+    images = np.asarray(top(z, training=False))
+    assert images.shape == (2, 32, 32, 3) and np.abs(images).max() <= 1.0
+    # The last doubling now draws 4 feature maps at 32 px, normalised; a 3x3 convolution
+    # (not another doubling) turns them into the image.
+    assert top.get_layer("up_32").output.shape[1:] == (32, 32, 4)
+    assert top.get_layer("bn_32").output.shape[1:] == (32, 32, 4)
+    to_image = top.get_layer("to_image")
+    assert type(to_image).__name__ == "Conv2D" and to_image.kernel.shape == (3, 3, 4, 3)
+    assert to_image.strides == (1, 1)
+    assert [l.name for l in top.layers[:-5]] == [l.name for l in plain.layers[:-2]]  # the rest as before
+    with pytest.raises(ValueError, match="top_filters must be 0"):
+        gh.build_generator(top_filters=-1)
+    with pytest.raises(ValueError, match="g_top_filters must be 0 .off. or a positive integer, got 2.5"):
+        gh.make_config(g_top_filters=2.5)
+
+
+def test_config_builds_g_with_top_filters():
+    from gan_helpers.training import build_models
+
+    config = gh.make_config(image_size=32, filters=8, g_top_filters=4)
+    generator = build_models(config)[0]
+    assert generator.get_layer("bn_32").output.shape[-1] == 4
+
+
 def test_minibatch_std_sees_groups_of_identical_images():
     from gan_helpers.models import MinibatchStdDev
 
