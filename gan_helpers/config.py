@@ -124,6 +124,9 @@ class GANConfig:
         g_top_filters: feature maps of an extra hidden layer in G at the image's full
             size, turned into the image by a 3x3 convolution (0: off, DCGAN's last layer
             draws the image from half the size).
+        g_codes: how many groups of 10 numbers at the start of z G reads as one-hot
+            choices (the largest number of each group wins): discrete switches for the
+            data's discrete parts, found without labels (0: off).
         mode_seeking: weight of a mode-seeking term in G's loss (after Mao et al. 2019):
             the weight over the mean absolute pixel difference between the two halves
             of G's batch, so G pays for drawing pairs of noise vectors alike (0: off).
@@ -166,6 +169,7 @@ class GANConfig:
     g_filters: int = 0
     g_upsample: str = "transpose"
     g_top_filters: int = 0
+    g_codes: int = 0
     mode_seeking: float = 0.0
     spread_matching: float = 0.0
     r1_gamma: float = 0.0
@@ -210,6 +214,10 @@ class GANConfig:
                              f"got {self.g_filters!r}")
         if not isinstance(self.g_top_filters, (int, np.integer)) or self.g_top_filters < 0:
             raise ValueError(f"g_top_filters must be 0 (off) or a positive integer, got {self.g_top_filters!r}")
+        if not isinstance(self.g_codes, (int, np.integer)) or self.g_codes < 0:
+            raise ValueError(f"g_codes must be 0 (off) or a positive integer, got {self.g_codes!r}")
+        if self.g_codes and self.g_codes * 10 > self.latent_dim:
+            raise ValueError(f"g_codes ({self.g_codes}) x 10 must not exceed latent_dim ({self.latent_dim})")
         if self.g_upsample not in G_UPSAMPLING:
             raise ValueError(f"g_upsample must be one of {', '.join(G_UPSAMPLING)}, "
                              f"got {self.g_upsample!r}")
@@ -277,7 +285,7 @@ def config_field_help() -> dict[str, str]:
 # batches), and the extra loss terms (they add columns to history.csv). Precision may change:
 # weights and optimiser state are float32 under every policy.
 FIXED_ON_RESUME = ("image_size", "latent_dim", "filters", "g_filters", "g_upsample", "g_top_filters",
-                   "d_batch_norm",
+                   "g_codes", "d_batch_norm",
                    "minibatch_std", "pack", "d_augment", "d_spectral_norm", "batch_size", "mode_seeking",
                    "spread_matching", "r1_gamma")
 

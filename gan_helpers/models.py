@@ -76,6 +76,42 @@ class Pack(layers.Layer):
         return {**super().get_config(), "size": self.size}
 
 
+CODE_SIZE = 10  # categories per latent code (see LatentCodes)
+
+
+@keras.saving.register_keras_serializable(package="gan_helpers")
+class LatentCodes(layers.Layer):
+    """Read the first ``codes`` groups of 10 numbers of z as one-hot choices.
+
+    Each group becomes a one-hot vector that marks its largest number, so for Gaussian z
+    each code picks one of 10 categories with equal chance; the rest of z passes through
+    unchanged. A generator only ever sees continuous noise otherwise, and a continuous
+    map from it to a face must pass through in-between faces wherever the data has
+    discrete parts (one hair style or another, nothing halfway): the codes give G
+    switches it can tie such parts to. Unsupervised: nothing tells G which part a code
+    should choose. z itself is never trained, so the missing gradient of the arg-max
+    costs nothing; the layer has no weights and acts alike in training and inference.
+    """
+
+    def __init__(self, codes: int = 1, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(codes, bool) or not isinstance(codes, (int, np.integer)) or codes < 1:
+            raise ValueError(f"codes must be a positive integer, got {codes!r}")
+        self.codes = int(codes)
+
+    def call(self, inputs):
+        width = self.codes * CODE_SIZE
+        groups = ops.reshape(inputs[:, :width], (-1, self.codes, CODE_SIZE))
+        one_hot = ops.one_hot(ops.argmax(groups, axis=-1), CODE_SIZE, dtype=inputs.dtype)
+        return ops.concatenate([ops.reshape(one_hot, (-1, width)), inputs[:, width:]], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "codes": self.codes}
+
+
 def pack_size(discriminator) -> int:
     """How many images ``discriminator`` scores at once: its :class:`Pack` layer's size, or 1."""
     return next((layer.size for layer in discriminator.layers if isinstance(layer, Pack)), 1)
@@ -294,6 +330,7 @@ def build_generator(
     synchronized_bn: bool = False,
     upsample: str = "transpose",
     top_filters: int = 0,
+    codes: int = 0,
 ) -> keras.Sequential:
     """Build the DCGAN generator: noise z -> image.
 
@@ -316,6 +353,8 @@ def build_generator(
             maps at the full size instead (BatchNorm, ReLU), and a 3x3 convolution turns
             them into the image, so G has one hidden layer at the size where the
             smallest parts (eyes, mouths) are drawn.
+        codes: read the first ``codes`` groups of 10 numbers of z as one-hot choices
+            (a :class:`LatentCodes` layer first; 0: off, z is used as it is).
 
     Returns:
         A model mapping float32 (N, latent_dim) to float32 (N, S, S, channels) in [-1, 1].
@@ -328,6 +367,10 @@ def build_generator(
     width = filters * 2 ** (blocks - 1)  # 512 for 64 px with filters=64
     model = keras.Sequential(name=name)
     model.add(keras.Input(shape=(latent_dim,), name="z"))
+    if codes:
+        if codes * CODE_SIZE > latent_dim:
+            raise ValueError(f"codes ({codes}) x {CODE_SIZE} must not exceed latent_dim ({latent_dim})")
+        model.add(LatentCodes(codes, name="codes"))
     model.add(layers.Dense(4 * 4 * width, use_bias=False, kernel_initializer=_init(), name="project"))
     model.add(layers.Reshape((4, 4, width), name="to_4x4"))
     model.add(layers.BatchNormalization(momentum=bn_momentum, synchronized=synchronized_bn,

@@ -97,7 +97,7 @@ def build_models(config: GANConfig, seed: int = 0, strategy=None):
     with scope, dtype_policy(resolve_precision(config.precision)):
         generator = build_generator(config.latent_dim, config.image_size, filters=config.generator_filters,
                                     synchronized_bn=synchronized, upsample=config.g_upsample,
-                                    top_filters=config.g_top_filters)
+                                    top_filters=config.g_top_filters, codes=config.g_codes)
         discriminator = build_discriminator(
             config.image_size, filters=config.filters, batch_norm=config.d_batch_norm,
             dropout=config.d_dropout, minibatch_std=config.minibatch_std,

@@ -18,7 +18,7 @@ SAMPLE = {
     "d_batch_norm": (None, True), "d_dropout": ("0.2", 0.2), "minibatch_std": ("0", 0), "pack": ("2", 2),
     "d_augment": ("color", "color"), "d_augment_p": ("0.6", 0.6), "d_spectral_norm": (None, True), "filters": ("8", 8),
     "g_filters": ("12", 12), "g_upsample": ("nearest", "nearest"),
-    "g_top_filters": ("8", 8),
+    "g_top_filters": ("8", 8), "g_codes": ("2", 2),
     "mode_seeking": ("0.5", 0.5), "r1_gamma": ("0.1", 0.1),
     "spread_matching": ("0.5", 0.5),
     "ema": ("0.99", 0.99), "precision": ("float32", "float32"), "flip_images": (None, False),

@@ -92,6 +92,39 @@ def test_config_builds_g_with_top_filters():
     assert generator.get_layer("bn_32").output.shape[-1] == 4
 
 
+def test_latent_codes_turn_groups_of_z_into_even_one_hot_choices():
+    from gan_helpers.models import LatentCodes
+
+    z = np.random.default_rng(0).normal(size=(4000, 40)).astype("float32")
+    out = np.asarray(LatentCodes(2)(z))
+    codes = out[:, :20].reshape(-1, 2, 10)
+    assert set(np.unique(codes)) == {0.0, 1.0} and (codes.sum(-1) == 1).all()
+    # Each code marks its group's largest number: for Gaussian z every category is as likely.
+    assert (codes.argmax(-1) == z[:, :20].reshape(-1, 2, 10).argmax(-1)).all()
+    counts = np.bincount(codes[:, 0].argmax(-1), minlength=10)
+    assert counts.min() > 300 and counts.max() < 500  # 400 expected each
+    np.testing.assert_array_equal(out[:, 20:], z[:, 20:])  # the rest of z passes through
+
+    generator = gh.build_generator(latent_dim=40, image_size=32, filters=8, codes=2)
+    assert generator.layers[0].name == "codes" and generator.output_shape == (None, 32, 32, 3)
+    # Two z that differ only below each group's largest number give the same image.
+    a = z[:2].copy()
+    b = a.copy()
+    for row in range(2):
+        for group in range(2):
+            span = slice(10 * group, 10 * group + 10)
+            low = np.argsort(a[row, span])[:5] + 10 * group
+            b[row, low] -= 1.0
+    np.testing.assert_allclose(generator(a, training=False), generator(b, training=False), atol=1e-6)
+    with pytest.raises(ValueError, match="codes must be a positive integer"):
+        LatentCodes(0)
+    with pytest.raises(ValueError, match=r"codes \(5\) x 10 must not exceed latent_dim \(40\)"):
+        gh.build_generator(latent_dim=40, codes=5)
+    with pytest.raises(ValueError, match=r"g_codes \(11\) x 10 must not exceed latent_dim \(100\)"):
+        gh.make_config(g_codes=11)
+    assert gh.make_config(image_size=32, filters=8, latent_dim=40, g_codes=2).g_codes == 2
+
+
 def test_minibatch_std_sees_groups_of_identical_images():
     from gan_helpers.models import MinibatchStdDev
 
