@@ -353,6 +353,19 @@ def attribute_certainty(probabilities: dict) -> dict[str, float]:
     return result
 
 
+def top_mass(probabilities: dict, k: int) -> dict[str, float]:
+    """Per attribute, the mean over the images of the summed ``k`` largest probabilities.
+
+    With ``k`` 1 this is :func:`attribute_certainty`. How it grows with ``k`` tells an image
+    that lies *between* two parts (top 1 low, top 2 near 1, like two real faces blended)
+    from one whose part is like none of them (the mass spread over many values).
+    """
+    if not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+    return {name: round(float(np.mean(np.sort(p, axis=1)[:, -k:].sum(axis=1))), 4)
+            for name, p in probabilities.items()}
+
+
 def attribute_coverage(real_labels: dict, fake_labels: dict, values=None) -> dict[str, float]:
     """How much of the real distribution of each attribute the samples reach.
 

@@ -126,3 +126,37 @@ def test_certainty_grid_ranks_samples_by_the_parts_asked_for(tmp_path, capsys):
     with pytest.raises(SystemExit):
         tool.main(["--run-dir", str(run_dir), "--out", str(out), "--attributes", "nose"])
     assert "--attributes: unknown nose" in capsys.readouterr().err
+
+
+def test_part_certainty_tells_between_two_parts_from_like_none(tmp_path, capsys):
+    import numpy as np
+
+    import gan_helpers as gh
+    from gan_helpers.attributes import top_mass
+
+    between = np.array([[0.5, 0.5, 0.0, 0.0], [0.6, 0.4, 0.0, 0.0]])
+    spread = np.full((2, 4), 0.25)
+    assert top_mass({"eyes": between}, 1) == {"eyes": 0.55}
+    assert top_mass({"eyes": between}, 2) == {"eyes": 1.0}
+    assert top_mass({"eyes": spread}, 2) == {"eyes": 0.5}
+    assert top_mass({"eyes": spread}, 3) == {"eyes": 0.75}
+    with pytest.raises(ValueError, match="k must be a positive integer"):
+        top_mass({"eyes": spread}, 0)
+
+    tool = _load("part_certainty")
+    run_dir = tmp_path / "run"
+    gh.train(data="cartoon-faces", num_images=64, image_size=32, batch_size=16, filters=8,
+             latent_dim=16, epochs=1, run_dir=run_dir, progress=False)
+    assert tool.main([str(run_dir), "--count", "16"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = "mean probability of the top 1 / 2 / 3 values, 16 images per set"
+    lines = lines[lines.index(header):]  # after the classifier's one-time training message
+    assert lines[2].startswith("real ") and lines[3].startswith("real, blended two by two")
+    assert lines[4].startswith(f"{run_dir} (step 4)") and len(lines) == 5
+    for line in lines[2:]:
+        for cell in line.split("  ")[-4:]:  # top 1 <= top 2 <= top 3
+            tops = [int(v.rstrip("%")) for v in cell.split(" / ")]
+            assert tops == sorted(tops), line
+    with pytest.raises(SystemExit):
+        tool.main(["--count", "1"])
+    assert "--count must be at least 2" in capsys.readouterr().err
