@@ -103,6 +103,9 @@ def test_step_cost_parses_variants_and_times_each(capsys):
     assert "median of 1 blocks of 4 iterations" in lines[0]
     rows = {line.split()[0]: float(line.split()[1]) for line in lines[1:]}
     assert set(rows) == {"default", "r1_gamma=0.3"} and all(v > 0 for v in rows.values())
+    gflop = {line.split()[0]: float(line.split()[6]) for line in lines[1:]}
+    assert lines[1].split()[7:] == ["GFLOP/iteration", "(1.000x)"]
+    assert gflop["default"] == pytest.approx(20.6, abs=0.1) and gflop["r1_gamma=0.3"] == gflop["default"]
 
 
 def test_certainty_grid_ranks_samples_by_the_parts_asked_for(tmp_path, capsys):

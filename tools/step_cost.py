@@ -4,7 +4,8 @@ Times the fused step of the default preset under each variant (a set of ``GANCon
 overrides) in alternating blocks, so that a noisy machine slows them alike, and prints each
 variant's median seconds per iteration (over blocks: a block's mean, so that a term computed
 every few iterations, such as the lazy R1 penalty, is counted) and its ratio to the first,
-all measured in this one run:
+all measured in this one run, then its counted GFLOP per iteration
+(``gan_helpers.bench.iteration_flops``) and their ratio:
 
     python tools/step_cost.py --variants "default;r1_gamma=0.3;spread_matching=1" [--rounds 6]
 
@@ -68,6 +69,20 @@ def time_variants(variants: dict[str, dict], rounds: int, block: int) -> dict[st
     return {name: float(np.median(values)) for name, values in times.items()}
 
 
+def variant_gflops(variants: dict[str, dict]) -> dict[str, float]:
+    """GFLOP of one iteration of each variant (``gan_helpers.bench.iteration_flops``)."""
+    from gan_helpers import make_config
+    from gan_helpers.bench import iteration_flops
+    from gan_helpers.training import build_models
+
+    result = {}
+    for name, overrides in variants.items():
+        config = make_config(**overrides)
+        generator, discriminator, _ = build_models(config, seed=0)
+        result[name] = iteration_flops(generator, discriminator, config.batch_size) / 1e9
+    return result
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--variants", default="default;r1_gamma=0.3;spread_matching=1")
@@ -83,11 +98,13 @@ def main(argv=None) -> int:
     except ValueError as error:
         parser.error(str(error))
     seconds = time_variants(variants, args.rounds, args.block)
+    gflops = variant_gflops(variants)
     print(f"{hardware_summary()}; default preset, fused step, median of {args.rounds} blocks "
           f"of {args.block} iterations each, variants interleaved")
     first = next(iter(variants))
     for name, value in seconds.items():
-        print(f"  {name:32s} {value:.3f} s/iteration  {value / seconds[first]:.3f}x of {first}")
+        print(f"  {name:32s} {value:.3f} s/iteration  {value / seconds[first]:.3f}x of {first}"
+              f"  {gflops[name]:.1f} GFLOP/iteration ({gflops[name] / gflops[first]:.3f}x)")
     return 0
 
 
