@@ -84,6 +84,7 @@ def rng_stream(seed: int, purpose: str, *keys: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=spawn_key))
 
 
+CODE_SIZE = 10  # categories per one-hot code of z (GANConfig.g_codes, models.LatentCodes)
 G_UPSAMPLING = ("transpose", "nearest")
 
 
@@ -216,8 +217,9 @@ class GANConfig:
             raise ValueError(f"g_top_filters must be 0 (off) or a positive integer, got {self.g_top_filters!r}")
         if not isinstance(self.g_codes, (int, np.integer)) or self.g_codes < 0:
             raise ValueError(f"g_codes must be 0 (off) or a positive integer, got {self.g_codes!r}")
-        if self.g_codes and self.g_codes * 10 > self.latent_dim:
-            raise ValueError(f"g_codes ({self.g_codes}) x 10 must not exceed latent_dim ({self.latent_dim})")
+        if self.g_codes and self.g_codes * CODE_SIZE > self.latent_dim:
+            raise ValueError(f"g_codes ({self.g_codes}) x {CODE_SIZE} must not exceed latent_dim "
+                             f"({self.latent_dim})")
         if self.g_upsample not in G_UPSAMPLING:
             raise ValueError(f"g_upsample must be one of {', '.join(G_UPSAMPLING)}, "
                              f"got {self.g_upsample!r}")

@@ -11,7 +11,7 @@ import contextlib
 import numpy as np
 
 from ._tf import keras, tf
-from .config import G_UPSAMPLING, SUPPORTED_IMAGE_SIZES, parse_augment
+from .config import CODE_SIZE, G_UPSAMPLING, SUPPORTED_IMAGE_SIZES, parse_augment
 
 layers = keras.layers
 ops = keras.ops
@@ -74,9 +74,6 @@ class Pack(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "size": self.size}
-
-
-CODE_SIZE = 10  # categories per latent code (see LatentCodes)
 
 
 @keras.saving.register_keras_serializable(package="gan_helpers")
