@@ -348,7 +348,7 @@ def attribute_certainty(probabilities: dict) -> dict[str, float]:
     Returns:
         ``{attribute: mean top probability}`` plus ``"mean"`` over the attributes.
     """
-    result = {name: round(float(np.mean(np.max(p, axis=1))), 4) for name, p in probabilities.items()}
+    result = top_mass(probabilities, 1)
     result["mean"] = round(float(np.mean(list(result.values()))), 4)
     return result
 

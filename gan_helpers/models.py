@@ -388,22 +388,18 @@ def build_generator(
                 layers.Conv2D(out_channels, 3, padding="same", use_bias=use_bias,
                               kernel_initializer=_init(), name=name)]
 
+    # The hidden doublings' widths, halving from ``width``; with top_filters, one more at
+    # the full size, so the image comes from a 3x3 convolution instead of a doubling.
+    widths = [width // 2 ** block for block in range(1, blocks)] + ([int(top_filters)] if top_filters else [])
     size = 4
-    for _ in range(blocks - 1):
-        width //= 2
+    for hidden in widths:
         size *= 2
-        for layer in doubling(width, size):
+        for layer in doubling(hidden, size):
             model.add(layer)
         model.add(layers.BatchNormalization(momentum=bn_momentum, synchronized=synchronized_bn,
                                             name=f"bn_{size}"))
         model.add(layers.ReLU(name=f"relu_{size}"))
     if top_filters:
-        size *= 2
-        for layer in doubling(int(top_filters), size):
-            model.add(layer)
-        model.add(layers.BatchNormalization(momentum=bn_momentum, synchronized=synchronized_bn,
-                                            name=f"bn_{size}"))
-        model.add(layers.ReLU(name=f"relu_{size}"))
         model.add(layers.Conv2D(channels, 3, padding="same", kernel_initializer=_init(), name="to_image"))
     else:
         for layer in doubling(channels, size * 2, use_bias=True, name="to_image"):

@@ -43,9 +43,15 @@ def parse_variant(text: str) -> dict:
     return cli.config_overrides(parser.parse_args(argv))
 
 
-def time_variants(variants: dict[str, dict], rounds: int, block: int) -> dict[str, float]:
-    """Median seconds per iteration (of block means) of the default's fused step per variant."""
+def time_variants(variants: dict[str, dict], rounds: int, block: int,
+                  gflops: dict | None = None) -> dict[str, float]:
+    """Median seconds per iteration (of block means) of the default's fused step per variant.
+
+    ``gflops``, when given, receives each variant's counted GFLOP per iteration
+    (``gan_helpers.bench.iteration_flops``) from the models just built for timing.
+    """
     from gan_helpers import make_config, scale_images
+    from gan_helpers.bench import iteration_flops
     from gan_helpers.data import load_cartoon_faces
     from gan_helpers.fused import FusedStep
     from gan_helpers.training import build_models
@@ -56,7 +62,10 @@ def time_variants(variants: dict[str, dict], rounds: int, block: int) -> dict[st
         config = make_config(**overrides)
         if batch is None:
             batch = scale_images(load_cartoon_faces(config.batch_size, config.image_size))
-        steps[name] = FusedStep(*build_models(config, seed=0), config)
+        models = build_models(config, seed=0)
+        if gflops is not None:
+            gflops[name] = iteration_flops(models[0], models[1], config.batch_size) / 1e9
+        steps[name] = FusedStep(*models, config)
         for _ in range(8):  # trace every graph (a lazy term has its own) and warm up
             steps[name](batch, rng=rng)
     times: dict[str, list[float]] = {name: [] for name in variants}
@@ -67,20 +76,6 @@ def time_variants(variants: dict[str, dict], rounds: int, block: int) -> dict[st
                 step(batch, rng=rng)
             times[name].append((time.perf_counter() - start) / block)
     return {name: float(np.median(values)) for name, values in times.items()}
-
-
-def variant_gflops(variants: dict[str, dict]) -> dict[str, float]:
-    """GFLOP of one iteration of each variant (``gan_helpers.bench.iteration_flops``)."""
-    from gan_helpers import make_config
-    from gan_helpers.bench import iteration_flops
-    from gan_helpers.training import build_models
-
-    result = {}
-    for name, overrides in variants.items():
-        config = make_config(**overrides)
-        generator, discriminator, _ = build_models(config, seed=0)
-        result[name] = iteration_flops(generator, discriminator, config.batch_size) / 1e9
-    return result
 
 
 def main(argv=None) -> int:
@@ -97,8 +92,8 @@ def main(argv=None) -> int:
                     for text in args.variants.split(";")}
     except ValueError as error:
         parser.error(str(error))
-    seconds = time_variants(variants, args.rounds, args.block)
-    gflops = variant_gflops(variants)
+    gflops: dict[str, float] = {}
+    seconds = time_variants(variants, args.rounds, args.block, gflops)
     print(f"{hardware_summary()}; default preset, fused step, median of {args.rounds} blocks "
           f"of {args.block} iterations each, variants interleaved")
     first = next(iter(variants))
