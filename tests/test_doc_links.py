@@ -1,6 +1,7 @@
 """Every link between the project's own pages resolves: the file exists and, where the link
 names a heading (``page.md#heading``), the page has that heading, spelled as GitHub spells
 its anchors. Links to the web are not followed (no network in CI)."""
+import functools
 import json
 import re
 from pathlib import Path
@@ -51,6 +52,12 @@ def markdown_of(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
+@functools.lru_cache(maxsize=None)
+def page_anchors(page: Path) -> frozenset[str]:
+    """A page's anchors, read and parsed once however many links point into it."""
+    return frozenset(anchors(markdown_of(page)))
+
+
 def shown(path: Path) -> Path:
     return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
@@ -62,7 +69,7 @@ def broken_links(path: Path) -> list[str]:
         page = (path.parent / target).resolve() if target else path
         if not page.exists():
             problems.append(f"{link}: no file {shown(page)}")
-        elif anchor and page.suffix == ".md" and anchor not in anchors(markdown_of(page)):
+        elif anchor and page.suffix == ".md" and anchor not in page_anchors(page):
             problems.append(f"{link}: no heading with that anchor in {shown(page)}")
     return problems
 
