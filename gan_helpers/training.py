@@ -241,7 +241,7 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
 
     Args:
         data: ``"cartoon-faces"`` or a folder of images.
-        preset: ``"cartoon"`` (default), one of its predecessors ``"cartoon-v4"`` …
+        preset: ``"cartoon"`` (default), one of its predecessors ``"cartoon-v5"`` …
             ``"cartoon-v1"``, or a seed recipe ``"dcgan"``, ``"mlwhiz"``, ``"surma"``; see
             ``PRESETS``.
         config: a full :class:`GANConfig` instead of ``preset`` (ignored when resuming:

@@ -18,6 +18,16 @@ def test_presets_build_valid_configs():
     assert config.make_config().fake_label_range == (0.0, 0.0)
 
 
+def test_the_default_is_the_previous_default_without_adams_momentum():
+    # docs/results.md: beta_1 0 won at the full budget; cartoon-v5 keeps DCGAN's 0.5 to
+    # compare against, and nothing else differs between the two.
+    new, old = config.PRESETS["cartoon"], config.PRESETS["cartoon-v5"]
+    assert new["beta_1"] == 0.0 and old["beta_1"] == 0.5
+    assert {k: v for k, v in new.items() if k != "beta_1"} == {k: v for k, v in old.items() if k != "beta_1"}
+    assert config.make_config().beta_1 == 0.0
+    assert config.make_config(beta_1=0.5) == config.make_config("cartoon-v5")
+
+
 def test_overrides_apply_and_none_is_ignored():
     cfg = config.make_config("dcgan", image_size=32, batch_size=None)
     assert cfg.image_size == 32
