@@ -200,8 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     compare = sub.add_parser("compare", help="train presets with the same budget and seeds, "
                                              "SWD after every epoch")
-    compare.add_argument("--presets", default="mlwhiz,dcgan,cartoon",
-                         help="comma-separated presets (default: mlwhiz,dcgan,cartoon)")
+    compare.add_argument("--presets", default="mlwhiz,dcgan,cartoon-v5,cartoon",
+                         help="comma-separated presets (default: mlwhiz,dcgan,cartoon-v5,cartoon: "
+                              "the seed recipes, the previous default and the default)")
     compare.add_argument("--seeds", default="0,1", help="comma-separated seeds (default: 0,1)")
     compare.add_argument("--epochs", type=_epochs_or_preset,
                          help="budget per run (default 4), or 'preset': each preset's own "

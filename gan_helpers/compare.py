@@ -94,7 +94,7 @@ class Scorer:
         return self.final(self.other_real, others=self.real)
 
 
-def compare_presets(presets=("mlwhiz", "dcgan", "cartoon"), seeds=(0, 1), epochs=None,
+def compare_presets(presets=("mlwhiz", "dcgan", "cartoon-v5", "cartoon"), seeds=(0, 1), epochs=None,
                     out_dir="runs/compare", data: str = CARTOON_FACES,
                     num_images: int | None = None, count: int | None = None,
                     progress: bool = True, budget: float = 1.0, **overrides) -> dict:

@@ -1,10 +1,11 @@
 """The preset comparison: same budget and seeds, SWD per epoch, resumable, a summary table."""
+import inspect
 import json
 
 import pytest
 
 from gan_helpers import cli
-from gan_helpers.config import QUICK, make_config
+from gan_helpers.config import DEFAULT_PRESET, PRESETS, QUICK, make_config
 from gan_helpers.compare import compare_presets, markdown_tables, summarize
 
 TINY = dict(image_size=32, filters=8, latent_dim=16, batch_size=16)
@@ -112,3 +113,11 @@ def test_cli_rejects_bad_seeds_and_presets(tmp_path, capsys):
         cli.main(["compare", "--epochs", "all", "--out", str(tmp_path)])
     assert stop.value.code == 2
     assert "positive integer or 'preset'" in capsys.readouterr().err
+
+
+def test_default_comparison_is_the_seed_recipes_the_previous_default_and_the_default():
+    compare_parser = cli.build_parser()._subparsers._group_actions[0].choices["compare"]
+    presets = compare_parser.get_default("presets").split(",")
+    assert presets == list(inspect.signature(compare_presets).parameters["presets"].default)
+    assert set(presets) <= set(PRESETS)
+    assert presets[-2:] == ["cartoon-v5", DEFAULT_PRESET] and {"mlwhiz", "dcgan"} <= set(presets)
