@@ -7,10 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
+from project_files import NOTEBOOKS, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md"), *(ROOT / "data").glob("*.md")])
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 LINK = re.compile(r"\]\(([^()\s]+)\)")
 FENCE = re.compile(r"^```.*?^```", re.S | re.M)
 HEADING = re.compile(r"^#{1,6} +(.+?) *#*$", re.M)

@@ -5,13 +5,12 @@
 import json
 import re
 import tomllib
-from pathlib import Path
 
 import pytest
+from project_files import NOTEBOOKS, ROOT
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 # The repository's address lives in pyproject.toml; tools/set_repo.py rewrites its copies.
-REPO_SLUG = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text(
+REPO_SLUG = tomllib.loads((ROOT / "pyproject.toml").read_text(
     encoding="utf-8"))["project"]["urls"]["Repository"].removeprefix("https://github.com/")
 NOISE = re.compile(r"(^|\n)[IWEF]\d{4} |oneDNN|cuInit|absl::|cpu_feature_guard|Traceback")
 MACHINE_PATHS = re.compile(r"/work/|/root/|/home/\w+|/tmp/|site-packages")
@@ -90,9 +89,6 @@ def test_html_export_shows_pictures_not_object_reprs(path):
     body, _ = exporter.from_notebook_node(nbformat.read(path, as_version=4))
     bare = [body[max(0, m.start() - 100):m.end() + 60] for m in BARE_REPR.finditer(body)]
     assert not bare, f"{len(bare)} output(s) show a repr instead of a picture: {bare[0]}"
-
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_readme_lists_every_notebook_with_a_colab_badge():

@@ -11,10 +11,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from project_files import NOTEBOOKS, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 TOOL = ROOT / "tools" / "set_repo.py"
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 FORK = "alice-example/my-cartoon-gan"
 
 _spec = importlib.util.spec_from_file_location("set_repo", TOOL)
