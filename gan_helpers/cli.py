@@ -127,7 +127,7 @@ def config_overrides(args) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .config import DEFAULT_PRESET, PRECISIONS, PRESETS, SUPPORTED_IMAGE_SIZES
+    from .config import COMPARE_PRESETS, DEFAULT_PRESET, PRECISIONS, PRESETS, SUPPORTED_IMAGE_SIZES
 
     parser = _OneLineParser(prog="python -m gan_helpers",
                             description="Train a DCGAN that draws cartoon faces.")
@@ -200,8 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     compare = sub.add_parser("compare", help="train presets with the same budget and seeds, "
                                              "SWD after every epoch")
-    compare.add_argument("--presets", default="mlwhiz,dcgan,cartoon-v5,cartoon",
-                         help="comma-separated presets (default: mlwhiz,dcgan,cartoon-v5,cartoon: "
+    compare.add_argument("--presets", default=",".join(COMPARE_PRESETS),
+                         help=f"comma-separated presets (default: {','.join(COMPARE_PRESETS)}: "
                               "the seed recipes, the previous default and the default)")
     compare.add_argument("--seeds", default="0,1", help="comma-separated seeds (default: 0,1)")
     compare.add_argument("--epochs", type=_epochs_or_preset,

@@ -26,7 +26,7 @@ from . import viz
 from .attributes import CLASSIFIER_VERSION
 from .bench import iteration_flops
 from .checkpoint import latest_checkpoint, write_text_atomic
-from .config import make_config, quick_value
+from .config import COMPARE_PRESETS, make_config, quick_value
 from .batches import scale_images
 from .data import CARTOON_FACES, load_dataset
 from .gan import sample_noise
@@ -94,7 +94,7 @@ class Scorer:
         return self.final(self.other_real, others=self.real)
 
 
-def compare_presets(presets=("mlwhiz", "dcgan", "cartoon-v5", "cartoon"), seeds=(0, 1), epochs=None,
+def compare_presets(presets=COMPARE_PRESETS, seeds=(0, 1), epochs=None,
                     out_dir="runs/compare", data: str = CARTOON_FACES,
                     num_images: int | None = None, count: int | None = None,
                     progress: bool = True, budget: float = 1.0, **overrides) -> dict:

@@ -358,6 +358,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     ),
 }
 DEFAULT_PRESET = "cartoon"
+# What `compare` trains unless told otherwise: the seed recipes, the previous default, the default.
+COMPARE_PRESETS = ("mlwhiz", "dcgan", "cartoon-v5", DEFAULT_PRESET)
 
 
 def make_config(preset: str = DEFAULT_PRESET, **overrides) -> GANConfig:
