@@ -1,5 +1,6 @@
 """The measurement scripts under tools/ that run with TensorFlow on a CPU."""
 import importlib.util
+import re
 from pathlib import Path
 
 import pytest
@@ -157,8 +158,12 @@ def test_part_certainty_tells_between_two_parts_from_like_none(tmp_path, capsys)
     assert lines[2].startswith("real ") and lines[3].startswith("real, blended two by two")
     assert lines[4].startswith(f"{run_dir} (step 4)") and len(lines) == 5
     for line in lines[2:]:
-        for cell in line.split("  ")[-4:]:  # top 1 <= top 2 <= top 3
-            tops = [int(v.rstrip("%")) for v in cell.split(" / ")]
+        # One "a% / b% / c%" cell per attribute, parsed by value rather than by column
+        # width (a value that fills its column, such as 100%, leaves no padding).
+        cells = re.findall(r"(\d+)% / (\d+)% / (\d+)%", line)
+        assert len(cells) == len(tool.ATTRIBUTES), line
+        for cell in cells:  # top 1 <= top 2 <= top 3
+            tops = [int(v) for v in cell]
             assert tops == sorted(tops), line
     with pytest.raises(SystemExit):
         tool.main(["--count", "1"])

@@ -54,9 +54,9 @@ def main(argv=None) -> int:
     rows = mass_rows(classifier, sets)
     print(f"mean probability of the top 1 / 2 / 3 values, {args.count} images per set")
     width = max(len(label) for label in rows)
-    print(" " * width + "".join(f"  {a:>16s}" for a in ATTRIBUTES))
+    print(" " * width + "".join(f"  {a:>18s}" for a in ATTRIBUTES))
     for label, masses in rows.items():
-        cells = "".join(f"  {' / '.join(f'{m:.0%}' for m in masses[a]):>16s}" for a in ATTRIBUTES)
+        cells = "".join(f"  {' / '.join(f'{m:.0%}' for m in masses[a]):>18s}" for a in ATTRIBUTES)
         print(f"{label:<{width}s}{cells}")
     return 0
 
