@@ -31,8 +31,12 @@ import weakref
 # TensorFlow's C++ log prefix: "I0000 00:00:1795.23  219 " (absl, TF >= 2.20) or
 # "2026-11-25 20:59:48.58: I tensorflow/core/util/" (older TensorFlow).
 _LOG_PREFIX = r"(?:[IWE]\d{4} \S+\s+\d+ |\d{4}-\d\d-\d\d [\d:.]+: [IWE] )(?:\S*/)?"
+# absl's one-time header, printed just before the first C++ log line of the process
+# (TensorFlow >= 2.20), wherever that line comes: at import, or the first time a graph
+# runs. It belongs to whichever noise it precedes.
+_ABSL_HEADER = r"WARNING: All log messages before absl::InitializeLog"
 _NOISE = re.compile(
-    rf"^(WARNING: All log messages before absl::InitializeLog|{_LOG_PREFIX}"
+    rf"^({_ABSL_HEADER}|{_LOG_PREFIX}"
     r"(port|cudart_stub|cpu_feature_guard|cuda_platform|cuda_executor|cuda_driver|cuda_dnn|"
     r"cuda_fft|cuda_blas|gpu_device|computation_placer)\.cc|To enable the following instructions|"
     r"Unable to register cu)"
@@ -41,7 +45,8 @@ _NOISE = re.compile(
 
 # Grappler's remapper logs an ERROR when it cannot fuse a pattern in the fused step's
 # graph the first time it runs; the graph still runs, unfused (measured harmless).
-_GRAPH_NOISE = re.compile(rf"^{_LOG_PREFIX}meta_optimizer\.cc:\d+\] remapper failed")
+_GRAPH_NOISE = re.compile(
+    rf"^({_ABSL_HEADER}|{_LOG_PREFIX}meta_optimizer\.cc:\d+\] remapper failed)")
 
 
 @contextlib.contextmanager

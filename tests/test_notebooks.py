@@ -7,12 +7,12 @@ import re
 import tomllib
 
 import pytest
-from project_files import NOTEBOOKS, ROOT
+from project_files import NOTEBOOKS, ROOT, TF_LOG_NOISE
 
 # The repository's address lives in pyproject.toml; tools/set_repo.py rewrites its copies.
 REPO_SLUG = tomllib.loads((ROOT / "pyproject.toml").read_text(
     encoding="utf-8"))["project"]["urls"]["Repository"].removeprefix("https://github.com/")
-NOISE = re.compile(r"(^|\n)[IWEF]\d{4} |oneDNN|cuInit|absl::|cpu_feature_guard|Traceback")
+NOISE = re.compile(TF_LOG_NOISE.pattern + "|Traceback")  # and no error printed as text
 MACHINE_PATHS = re.compile(r"/work/|/root/|/home/\w+|/tmp/|site-packages")
 
 
