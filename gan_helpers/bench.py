@@ -18,7 +18,7 @@ from .batches import iterate_batches, scale_images
 from .data import load_cartoon_faces
 from .fused import FusedStep
 from .gan import train_step
-from .hardware import hardware_summary
+from .hardware import GPU_BF16_CAPABILITY, describe_hardware, hardware_summary
 from .models import pack_size
 
 
@@ -64,13 +64,29 @@ def matmul_peak_gflops(size: int = 2048, repeats: int = 10) -> float:
     return 2 * size ** 3 / best / 1e9
 
 
-def bf16_supported() -> bool:
-    """True when the CPU has native bfloat16 instructions (AVX-512 BF16 or AMX)."""
-    try:
-        flags = open("/proc/cpuinfo", encoding="utf-8").read()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+def _capability(version) -> str:
+    """A compute capability as NVIDIA writes it: ``(7, 5)`` is ``"7.5"``."""
+    return ".".join(str(part) for part in version) if version else "unknown"
+
+
+def precisions_to_time(info: dict) -> list[tuple[str, str, bool, str]]:
+    """The low precisions timed after float32, each as ``(key, policy, available, why)``.
+
+    ``info`` is :func:`gan_helpers.hardware.describe_hardware`'s: ``mixed_bfloat16``
+    runs where the device that trains has native bfloat16 (its ``bf16``: not on a T4),
+    ``mixed_float16`` on a GPU. ``why`` says why one is skipped (empty when it runs).
+    """
+    gpu = info["kind"] == "GPU"
+    if info["bf16"]:
+        why_not_bf16 = ""
+    elif gpu:
+        why_not_bf16 = (f"no bfloat16 on this GPU (compute capability "
+                        f"{_capability(info.get('compute_capability'))}; "
+                        f"needs {_capability(GPU_BF16_CAPABILITY)})")
+    else:
+        why_not_bf16 = "no bfloat16 instructions on this CPU"
+    return [("fused_bf16", "mixed_bfloat16", bool(info["bf16"]), why_not_bf16),
+            ("fused_fp16", "mixed_float16", gpu, "" if gpu else "float16 is only fast on a GPU")]
 
 
 def _time_steps(step, batch, steps: int, warmup: int = 2) -> float:
@@ -87,10 +103,11 @@ def _time_steps(step, batch, steps: int, warmup: int = 2) -> float:
 
 def run_benchmark(image_size: int = 64, batch_size: int | None = None, steps: int | None = None,
                   as_json: bool = False, preset: str = DEFAULT_PRESET) -> dict:
-    """Measure the peak, the classic loop, the fused step (fp32, bf16) and a real epoch.
+    """Measure the peak, the classic loop, the fused step in each precision and a real epoch.
 
     The models are ``preset``'s (default: the default preset's), at ``image_size``, with
-    ``batch_size`` images per step (default: the preset's).
+    ``batch_size`` images per step (default: the preset's). The fused step runs in float32,
+    then in bfloat16 and float16 where the device has them (:func:`precisions_to_time`).
     """
     from .training import build_models
 
@@ -100,7 +117,8 @@ def run_benchmark(image_size: int = 64, batch_size: int | None = None, steps: in
     faces = load_cartoon_faces(quick_value(2048, 320), image_size)
     batch = scale_images(faces[:batch_size])
     rng = np.random.default_rng(0)
-    results: dict = {"hardware": hardware_summary(), "preset": preset,
+    hardware = describe_hardware()
+    results: dict = {"hardware": hardware_summary(hardware), "preset": preset,
                      "filters": config.filters, "image_size": image_size,
                      "batch_size": batch_size, "timed_steps": steps}
 
@@ -130,10 +148,7 @@ def run_benchmark(image_size: int = 64, batch_size: int | None = None, steps: in
                    "fused step, float32")
     results["fused_fraction_of_peak"] = round(results["fused_gflops"] / results["peak_gflops"], 3)
 
-    gpu = bool(tf.config.list_physical_devices("GPU"))
-    for key, policy, available, why in (
-            ("fused_bf16", "mixed_bfloat16", bf16_supported() or gpu, "no bfloat16 instructions on this CPU"),
-            ("fused_fp16", "mixed_float16", gpu, "float16 is only fast on a GPU")):
+    for key, policy, available, why in precisions_to_time(hardware):
         results[f"{key}_img_s"] = None
         if not available:
             print(f"  fused step, {policy:18s} skipped: {why}")

@@ -20,6 +20,13 @@ def _cpu_flags() -> set[str]:
     return set(_cpuinfo("flags").split())
 
 
+# Native bfloat16: on x86 CPUs these instructions (AVX-512 BF16, AMX); on NVIDIA GPUs
+# compute capability 8.0 or newer (Ampere: A100, L4; Hopper: H100). A T4 (7.5, Colab's
+# free GPU) and a V100 (7.0) have none: they train fast in float16 instead.
+CPU_BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+GPU_BF16_CAPABILITY = (8, 0)
+
+
 def cpu_vector_extensions(flags: set[str] | None = None) -> str:
     """The widest x86 vector extension of this CPU, e.g. ``"AVX-512 (BF16, VNNI)"`` or
     ``"AVX2"``: it decides how fast TensorFlow trains on the CPU (measured here: an
@@ -54,10 +61,13 @@ def describe_hardware() -> dict:
 
     Returns:
         ``kind`` ("GPU", "TPU" or "CPU"), ``name`` (a readable name), ``count`` (devices),
+        ``bf16`` (whether the device that trains has native bfloat16: a GPU of compute
+        capability 8.0 or newer, every TPU, a CPU with AVX-512 BF16 or AMX),
         ``cpu_cores``, ``cpu_vector`` (:func:`cpu_vector_extensions`), ``cpu_bf16``
-        (AVX-512 BF16 or AMX support, for mixed precision) and, on the CPU,
-        ``tensorflow_said``: what TensorFlow printed about CUDA at start-up (on a machine
-        that should have a GPU, it says why none was found).
+        (the CPU's own AVX-512 BF16 or AMX support, whatever trains), on a GPU its
+        ``compute_capability`` (e.g. ``(7, 5)`` for a T4; None when TensorFlow does not
+        say) and, on the CPU, ``tensorflow_said``: what TensorFlow printed about CUDA at
+        start-up (on a machine that should have a GPU, it says why none was found).
     """
     from ._tf import startup_messages, tf
 
@@ -67,22 +77,29 @@ def describe_hardware() -> dict:
     info = {
         "cpu_cores": os.cpu_count() or 1,
         "cpu_vector": cpu_vector_extensions(flags),
-        "cpu_bf16": bool({"avx512_bf16", "amx_bf16"} & flags),
+        "cpu_bf16": bool(CPU_BF16_FLAGS & flags),
     }
     if tpus:
-        info.update(kind="TPU", name=f"{len(tpus)} TPU cores", count=len(tpus))
+        info.update(kind="TPU", name=f"{len(tpus)} TPU cores", count=len(tpus), bf16=True)
     elif gpus:
         details = tf.config.experimental.get_device_details(gpus[0])
-        info.update(kind="GPU", name=details.get("device_name", "GPU"), count=len(gpus))
+        capability = details.get("compute_capability")
+        capability = tuple(int(part) for part in capability) if capability else None
+        info.update(kind="GPU", name=details.get("device_name", "GPU"), count=len(gpus),
+                    compute_capability=capability,
+                    bf16=capability is not None and capability >= GPU_BF16_CAPABILITY)
     else:
         info.update(kind="CPU", name=_cpuinfo("model name") or platform.machine(), count=1,
-                    tensorflow_said=_cuda_messages(startup_messages()))
+                    bf16=info["cpu_bf16"], tensorflow_said=_cuda_messages(startup_messages()))
     return info
 
 
-def hardware_summary() -> str:
-    """One line, e.g. ``GPU: Tesla T4`` or ``CPU only: 2 cores, AVX-512 (BF16, VNNI)``."""
-    info = describe_hardware()
+def hardware_summary(info: dict | None = None) -> str:
+    """One line, e.g. ``GPU: Tesla T4`` or ``CPU only: 2 cores, AVX-512 (BF16, VNNI)``.
+
+    ``info`` is :func:`describe_hardware`'s (read when not given).
+    """
+    info = info or describe_hardware()
     if info["kind"] == "CPU":
         return f"CPU only: {info['cpu_cores']} cores, {info['cpu_vector']}"
     return f"{info['kind']}: {info['name']}" + (f" x{info['count']}" if info["count"] > 1 else "")
@@ -92,20 +109,21 @@ def best_precision(info: dict | None = None) -> str:
     """The fastest precision that trains safely on this hardware.
 
     ``mixed_float16`` (with loss scaling) on GPUs with tensor cores (compute capability 7
-    or newer: T4, V100, A100, H100), ``mixed_bfloat16`` on TPUs and on CPUs with native
-    bfloat16 (AVX-512 BF16 or AMX; measured ~1.35x faster than float32 on the 2-core
-    development machine), ``float32`` otherwise.
-    """
-    from ._tf import tf
+    or newer: T4, V100, A100, H100; the T4 and V100 have no bfloat16), ``mixed_bfloat16``
+    on TPUs and on CPUs with native bfloat16 (AVX-512 BF16 or AMX; measured ~1.35x faster
+    than float32 on the 2-core development machine), ``float32`` otherwise (and on a GPU
+    whose capability is unknown).
 
+    Decided from ``info`` alone, :func:`describe_hardware`'s (read when not given), so
+    any machine can be asked about: ``{"kind": "GPU", "compute_capability": (7, 5)}``.
+    """
     info = info or describe_hardware()
     if info["kind"] == "TPU":
         return "mixed_bfloat16"
     if info["kind"] == "GPU":
-        gpus = tf.config.list_physical_devices("GPU")
-        capability = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability")
+        capability = info.get("compute_capability")
         return "mixed_float16" if capability and capability[0] >= 7 else "float32"
-    return "mixed_bfloat16" if info["cpu_bf16"] else "float32"
+    return "mixed_bfloat16" if info["bf16"] else "float32"
 
 
 def resolve_precision(precision: str) -> str:

@@ -76,11 +76,61 @@ def test_a_run_can_change_precision_when_it_resumes(faces32, tmp_path, capsys):
     assert not all(np.array_equal(a, w.numpy()) for a, w in zip(g_weights, resumed.generator.weights))
 
 
+# Stand-ins for describe_hardware() on the machines people train on.
+T4 = {"kind": "GPU", "name": "Tesla T4", "count": 1, "compute_capability": (7, 5), "bf16": False,
+      "cpu_bf16": False}  # Colab's free GPU
+A100 = {**T4, "name": "NVIDIA A100-SXM4-40GB", "compute_capability": (8, 0), "bf16": True}
+H100 = {**T4, "name": "NVIDIA H100 80GB HBM3", "compute_capability": (9, 0), "bf16": True}
+P100 = {**T4, "name": "Tesla P100-PCIE-16GB", "compute_capability": (6, 0)}
+CPU_BF16 = {"kind": "CPU", "name": "AMD EPYC", "count": 1, "cpu_bf16": True, "bf16": True}
+CPU_AVX2 = {**CPU_BF16, "cpu_bf16": False, "bf16": False}
+TPU = {"kind": "TPU", "name": "8 TPU cores", "count": 8, "cpu_bf16": False, "bf16": True}
+
+
 def test_best_precision_follows_the_hardware():
-    cpu = {"kind": "CPU", "cpu_bf16": True}
-    assert hardware.best_precision(cpu) == "mixed_bfloat16"
-    assert hardware.best_precision({**cpu, "cpu_bf16": False}) == "float32"
-    assert hardware.best_precision({"kind": "TPU"}) == "mixed_bfloat16"
+    assert hardware.best_precision(CPU_BF16) == "mixed_bfloat16"
+    assert hardware.best_precision(CPU_AVX2) == "float32"
+    assert hardware.best_precision(TPU) == "mixed_bfloat16"
+
+
+def test_best_precision_on_gpus_is_float16_from_tensor_cores_on():
+    # decided from the dict alone: no GPU needed to ask about one
+    assert hardware.best_precision(T4) == "mixed_float16"  # no bfloat16 on a T4
+    assert hardware.best_precision(A100) == hardware.best_precision(H100) == "mixed_float16"
+    assert hardware.best_precision(P100) == "float32"  # no tensor cores
+    assert hardware.best_precision({**T4, "compute_capability": None}) == "float32"
+
+
+def _timed(info):
+    """bench's plan for ``info``: key -> (policy, available, why)."""
+    from gan_helpers.bench import precisions_to_time
+
+    return {row[0]: tuple(row[1:]) for row in precisions_to_time(info)}
+
+
+def test_bench_skips_bfloat16_on_a_t4_and_says_why():
+    timed = _timed(T4)
+    assert timed["fused_bf16"] == (
+        "mixed_bfloat16", False, "no bfloat16 on this GPU (compute capability 7.5; needs 8.0)")
+    assert timed["fused_fp16"] == ("mixed_float16", True, "")
+    unknown = _timed({**T4, "compute_capability": None})["fused_bf16"]
+    assert unknown[2] == "no bfloat16 on this GPU (compute capability unknown; needs 8.0)"
+
+
+@pytest.mark.parametrize("gpu", [A100, H100], ids=["A100", "H100"])
+def test_bench_times_bfloat16_and_float16_on_ampere_and_newer(gpu):
+    timed = _timed(gpu)
+    assert timed["fused_bf16"] == ("mixed_bfloat16", True, "")
+    assert timed["fused_fp16"] == ("mixed_float16", True, "")
+
+
+def test_bench_times_bfloat16_on_cpus_with_its_instructions_and_on_tpus():
+    assert _timed(CPU_BF16)["fused_bf16"][1] and _timed(TPU)["fused_bf16"][1]
+    assert _timed(CPU_AVX2)["fused_bf16"] == (
+        "mixed_bfloat16", False, "no bfloat16 instructions on this CPU")
+    for info in (CPU_BF16, CPU_AVX2, TPU):
+        assert _timed(info)["fused_fp16"] == (
+            "mixed_float16", False, "float16 is only fast on a GPU")
 
 
 def test_unknown_precision_is_a_clear_error():
