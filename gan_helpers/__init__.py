@@ -18,7 +18,7 @@ stderr; see ``gan_helpers._tf`` for everything the import does to the process.
 """
 from ._tf import keras, tf  # noqa: F401  (imported first: silences TF's start-up lines)
 from .config import (DEFAULT_PRESET, PRESETS, QUICK, GANConfig, make_config, quick_value,
-                     rng_stream, set_seed)
+                     rng_stream, runs_dir, set_seed)
 from .batches import batch_plan, iterate_batches, make_dataset, scale_images, unscale_images
 from .data import (load_cartoon_faces, load_dataset, load_image_folder, make_messy_folder,
                    render_cartoon_faces, scan_image_sizes)
@@ -40,7 +40,7 @@ LIBRARY = [
     "keras", "tf",
     # configuration
     "DEFAULT_PRESET", "GANConfig", "PRESETS", "QUICK", "make_config", "quick_value",
-    "rng_stream", "set_seed",
+    "rng_stream", "runs_dir", "set_seed",
     # data
     "batch_plan", "iterate_batches", "load_cartoon_faces", "load_dataset", "load_image_folder",
     "make_dataset", "render_cartoon_faces", "scale_images", "unscale_images",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import random
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,17 @@ def parse_augment(policy) -> tuple[str, ...]:
     if unknown:
         raise ValueError(f"unknown augmentation {unknown[0]!r}; choose from {', '.join(AUGMENTATIONS)}")
     return parts
+
+
+def runs_dir() -> Path:
+    """The folder that holds the notebooks' runs: ``$GAN_RUNS_DIR``, else ``../runs``.
+
+    The notebooks run in ``notebooks/``, so the default is the repository's git-ignored
+    ``runs/``. On Colab their setup cell points ``GAN_RUNS_DIR`` at your Google Drive
+    (``notebooks/colab_setup.py``), where a disconnect cannot lose a run, and every
+    notebook finds the runs of the others there.
+    """
+    return Path(os.environ.get("GAN_RUNS_DIR") or "../runs")
 
 
 def quick_value(full, quick):

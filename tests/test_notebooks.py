@@ -104,3 +104,30 @@ def test_ci_runs_the_readme_test_command():
     assert "GAN_QUICK=1 .venv/bin/python -m pytest" in readme
     assert "-r requirements.txt -e ." in readme and "-r requirements.txt -e ." in ci
     assert "GAN_QUICK=1 python -m pytest" in ci  # the same command, inside the activated .venv
+
+
+def test_executing_a_notebook_fails_on_tensorflow_log_noise_in_any_cell(tmp_path):
+    """notebooks/conftest.py: a cell that writes a TensorFlow log line to stderr fails under
+    nbval even though --nbval-lax does not compare its output; a clean cell passes."""
+    import shutil
+    import subprocess
+    import sys
+
+    import nbformat
+
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "tests").mkdir()
+    shutil.copy(ROOT / "notebooks" / "conftest.py", tmp_path / "notebooks")
+    shutil.copy(ROOT / "tests" / "project_files.py", tmp_path / "tests")
+    header = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("print('clean')"),
+        nbformat.v4.new_code_cell(f"import sys\nprint({header!r}, file=sys.stderr)"),
+    ])
+    nbformat.write(nb, tmp_path / "notebooks" / "noisy.ipynb")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=",
+         "--nbval-lax", "--rootdir", str(tmp_path), str(tmp_path / "notebooks" / "noisy.ipynb")],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert "1 failed, 1 passed" in result.stdout, result.stdout[-2000:]
+    assert "TensorFlow log noise in this cell's output" in result.stdout
