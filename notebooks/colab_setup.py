@@ -13,7 +13,8 @@ What :func:`prepare` does, in order, stopping at the first thing that is wrong:
    restart;
 3. mounts Google Drive and keeps the runs and the dataset cache in one folder there,
    :data:`DRIVE_FOLDER`, so no notebook redoes another's work and a disconnect loses
-   nothing; without Drive it says so and carries on on the runtime's own disk.
+   nothing; without Drive it says so and carries on on the runtime's own disk;
+4. without a GPU, offers quick mode (the setup cell's ``QUICK``).
 
 Only the standard library is used: this runs before anything is installed.
 """
@@ -196,6 +197,21 @@ def mount_drive(mount=None, folder: str = DRIVE_FOLDER) -> Path | None:
     return Path(folder)
 
 
+def has_gpu(run=subprocess.run) -> bool:
+    """True when ``nvidia-smi -L`` lists a GPU (Colab's GPU runtimes have it; its CPU and
+    TPU runtimes do not). TensorFlow is not imported for this."""
+    try:
+        result = run(["nvidia-smi", "-L"], capture_output=True, text=True)
+    except OSError:
+        return False
+    return result.returncode == 0 and "GPU" in (result.stdout or "")
+
+
+NO_GPU = ("No GPU on this runtime: notebooks 04, 06 and 07 train for a long time on its CPU "
+          "(their first cells say how long). Choose Runtime → Change runtime type → T4 GPU, "
+          "or set QUICK = True in the setup cell for a short run of every step.")
+
+
 def prepare(use_drive: bool = True, mount=None, run=subprocess.run) -> Path | None:
     """Check the runtime, install what Colab lacks, mount Drive; see the module docstring.
 
@@ -217,6 +233,8 @@ def prepare(use_drive: bool = True, mount=None, run=subprocess.run) -> Path | No
                          f"already imported: choose Runtime → Restart session, then run all "
                          f"cells again")
     folder = mount_drive(mount) if use_drive else None
+    if not has_gpu(run) and os.environ.get("GAN_QUICK") != "1":
+        print(NO_GPU)
     print(f"Colab ready: Python {sys.version.split()[0]}, TensorFlow {tensorflow}, runs and "
           f"cache {'in ' + str(folder) if folder else 'on this runtime only'}")
     return folder

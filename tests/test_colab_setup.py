@@ -1,6 +1,7 @@
 """The notebooks' Colab setup: one cell, the same in every notebook, that either gets the
 runtime ready or stops with one line saying what is wrong. Colab's modules are stand-ins."""
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -78,6 +79,7 @@ def colab(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("GAN_RUNS_DIR", raising=False)
     monkeypatch.delenv("GAN_CACHE_DIR", raising=False)
+    monkeypatch.delenv("GAN_QUICK", raising=False)
     real_run = subprocess.run
 
     def run(args, **kwargs):
@@ -92,6 +94,9 @@ def colab(monkeypatch, tmp_path):
                 (clone / name).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy(ROOT / name, clone / name)
             return subprocess.CompletedProcess(args, 0)
+        if args[0] == "nvidia-smi":
+            gpu = state.get("gpu")
+            return subprocess.CompletedProcess(args, 0 if gpu else 9, f"GPU 0: {gpu} (UUID: x)\n" if gpu else "", "")
         if args[1:4] == ["-m", "pip", "install"]:
             raise AssertionError("everything pinned is installed here: no pip call expected")
         return real_run(args, **kwargs)
@@ -116,13 +121,25 @@ def test_the_cell_clones_checks_and_carries_on_without_drive(colab, capsys):
     assert out[0] == ("Google Drive is not mounted (mount failed: user refused access): runs "
                       "and the dataset cache stay on this runtime's disk and are lost when it "
                       "ends.")
-    assert out[1].startswith("Colab ready: Python ") and "on this runtime only" in out[1]
+    assert out[1] == colab_setup.NO_GPU  # a CPU runtime: quick mode is offered
+    assert out[2].startswith("Colab ready: Python ") and "on this runtime only" in out[2]
     assert Path.cwd() == colab["clone"] / "notebooks"
-    assert [c[:2] for c in colab["calls"]] == [["git", "clone"]]
+    assert [c[:2] for c in colab["calls"]] == [["git", "clone"], ["nvidia-smi", "-L"]]
     # the clone is there now: running the cell again does not clone again
     colab["calls"].clear()
     _run_cell(colab["source"])
-    assert colab["calls"] == []
+    assert colab["calls"] == [["nvidia-smi", "-L"]]
+
+
+@pytest.mark.parametrize("gpu, quick", [("Tesla T4", False), (None, True)])
+def test_quick_mode_is_offered_only_without_a_gpu_and_without_quick(colab, capsys, gpu, quick):
+    colab["gpu"], colab["mount_error"] = gpu, OSError("no Drive")
+    source = colab["source"]
+    if quick:
+        source = source.replace("QUICK = False", "QUICK = True")
+    _run_cell(source)
+    assert colab_setup.NO_GPU not in capsys.readouterr().out
+    assert (os.environ.get("GAN_QUICK") == "1") is quick
 
 
 def test_a_failed_clone_says_how_to_point_the_cell_at_a_fork(colab):
