@@ -25,7 +25,7 @@ import numpy as np
 from . import viz
 from .attributes import CLASSIFIER_VERSION
 from .bench import iteration_flops
-from .checkpoint import latest_checkpoint, write_text_atomic
+from .checkpoint import check_drive_mounted, latest_checkpoint, write_text_atomic
 from .config import COMPARE_PRESETS, make_config, quick_value
 from .batches import scale_images
 from .data import CARTOON_FACES, load_dataset
@@ -135,6 +135,7 @@ def compare_presets(presets=COMPARE_PRESETS, seeds=(0, 1), epochs=None,
     if not 0 < budget <= 1:
         raise ValueError(f"budget must be in (0, 1], got {budget}")
     out_dir = Path(out_dir)
+    check_drive_mounted(out_dir)  # notebook 06 keeps its runs on Drive
     out_dir.mkdir(parents=True, exist_ok=True)
     count = count or quick_value(512, 64)
     images = load_dataset(data, image_size, count=num_images, progress=progress)

@@ -381,6 +381,8 @@ def plan_run(data, preset, config, run_dir, resume, seed, num_images, repeat, gi
     if explicit.get("precision") == "auto":
         explicit["precision"] = resolve_precision("auto")
     run_dir = Path(run_dir) if run_dir is not None else None
+    if run_dir is not None:
+        ckpt.check_drive_mounted(run_dir)  # before "not found": the folder is there, Drive is not
     if resume == "auto":
         if run_dir is None:
             raise ValueError("resume='auto' needs run_dir: the folder to continue or start")
@@ -410,6 +412,11 @@ def plan_run(data, preset, config, run_dir, resume, seed, num_images, repeat, gi
     config.precision = resolve_precision(config.precision)  # the run records the choice
     run_dir = run_dir or new_run_dir()
     if (run_dir / "checkpoints" / ckpt.LATEST).exists():
+        if ckpt.latest_checkpoint(run_dir / "checkpoints") is None:
+            raise ValueError(f"{run_dir} holds checkpoints but none is whole (files missing "
+                             f"or cut short, e.g. a copy to Drive that never finished): "
+                             f"delete {run_dir / 'checkpoints'} to start again, or choose "
+                             f"another run folder")
         raise ValueError(f"{run_dir} already holds a run: pass resume=True (--resume) "
                          f"to continue it, or choose another run folder")
     return RunPlan(config, run_dir, data, seed, num_images, repeat, None)

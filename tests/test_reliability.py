@@ -204,6 +204,7 @@ def test_optimiser_state_is_saved_once_and_old_checkpoints_still_load(faces32, t
     # a checkpoint written before 2026-11-25 had a copy of D's optimiser in D's file
     run.discriminator.trainable = True
     run.discriminator.save_weights(folder / "discriminator.weights.h5")
+    checkpoint._write_manifest(folder)  # a deliberate edit: the manifest must say so
     with h5py.File(folder / "discriminator.weights.h5") as weights:
         assert "optimizer" in weights
     with warnings.catch_warnings():
@@ -236,6 +237,7 @@ def test_optimiser_state_is_matched_by_name_and_positional_checkpoints_still_loa
     # a checkpoint from before 2026-11-26 keyed the same slots by position: it still resumes
     names = [v.name for v in run.gan.optimizer.variables]
     np.savez(folder / "g_optimizer.npz", **{f"{i:04d}": saved[name] for i, name in enumerate(names)})
+    checkpoint._write_manifest(folder)  # a deliberate edit: the manifest must say so
     resumed = gh.train(run_dir=run.run_dir, resume=True, epochs=2, images=faces32[:64], progress=False)
     assert resumed.step == 8
     # a slot the model does not have is named in a one-line error

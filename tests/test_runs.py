@@ -17,6 +17,8 @@ def _fake_run(run_dir, step=10, complete=True, config=True):
     folder.mkdir()
     if complete:
         (folder / "state.json").write_text(json.dumps({"epoch": 1, "step": step}), encoding="utf-8")
+        for name in set(gh.checkpoint.FILES) - {"state.json"}:  # no manifest: all six needed
+            (folder / name).write_bytes(b"")
     if config:
         (run_dir / "config.json").write_text("{}", encoding="utf-8")
     return run_dir

@@ -283,6 +283,7 @@ def test_a_checkpoint_from_before_appended_history_still_resumes(faces32, tmp_pa
     state["history"] = first.history  # the old format: the history inside every checkpoint
     del state["history_rows"]
     state_path.write_text(json.dumps(state))
+    checkpoint._write_manifest(state_path.parent)  # a deliberate edit: the manifest must say so
     (run_dir / "history.jsonl").unlink()
     resumed = gh.train(run_dir=run_dir, resume=True, epochs=2, images=faces32[:64], progress=False)
     assert [row["step"] for row in resumed.history] == list(range(1, 9))
