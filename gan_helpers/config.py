@@ -7,6 +7,7 @@ while the code path stays the same.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import os
 import random
 from pathlib import Path
@@ -278,12 +279,14 @@ class GANConfig:
 def config_field_help() -> dict[str, str]:
     """Each :class:`GANConfig` field's description, read from the class docstring (one
     source for the docs, ``train --help`` and the notebooks)."""
-    doc = GANConfig.__doc__.split("Attributes:", 1)[1]
+    # cleandoc: Python 3.13 strips a docstring's common indentation when it compiles it,
+    # earlier versions keep it; either way the fields then stand 4 spaces in.
+    doc = inspect.cleandoc(GANConfig.__doc__).split("Attributes:", 1)[1]
     helps: dict[str, str] = {}
     names: list[str] = []
     for line in doc.splitlines():
         head, sep, text = line.strip().partition(": ")
-        if sep and line.startswith(" " * 8) and not line.startswith(" " * 9) and all(
+        if sep and line.startswith(" " * 4) and not line.startswith(" " * 5) and all(
                 name.strip().isidentifier() for name in head.split(",")):
             names = [name.strip() for name in head.split(",")]
             for name in names:

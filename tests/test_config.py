@@ -134,3 +134,15 @@ def test_the_public_api_is_two_named_groups_of_existing_names():
                 if not name.startswith("_") and not isinstance(value, type(gan_helpers))
                 and name not in ("annotations", "LIBRARY", "LESSON_HELPERS")}
     assert imported - set(gan_helpers.__all__) == set(), "an import is in neither group"
+
+
+def test_every_config_field_has_its_description_from_the_docstring():
+    """``train --help`` reads each field's text from GANConfig's docstring; Python 3.13
+    strips a docstring's indentation when compiling it, 3.11 does not: both must parse."""
+    import dataclasses
+
+    from gan_helpers.config import GANConfig, config_field_help
+
+    helps = config_field_help()
+    assert set(helps) == {field.name for field in dataclasses.fields(GANConfig)}
+    assert all(len(text) > 10 for text in helps.values())

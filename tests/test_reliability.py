@@ -36,6 +36,7 @@ def test_kill_9_mid_training_resumes_from_the_last_complete_checkpoint(tmp_path)
         latest = checkpoint.latest_checkpoint(run_dir / "checkpoints")
         if latest is not None and int(latest.name[5:]) >= 6:
             break
+        assert process.poll() is None, f"the training process ended first (exit {process.returncode})"
         time.sleep(0.2)
     process.send_signal(signal.SIGKILL)
     process.wait()
