@@ -17,7 +17,7 @@ It sets no environment variable.
 
 Under another Keras backend (``KERAS_BACKEND=jax``, as on a GPU machine without
 TensorFlow) only Keras is imported, and TensorFlow if it is installed: the models,
-the classic step and ``train(step="classic")`` run there (``tools/gpu_run.py``).
+the classic step and ``train(step="classic")`` run there (``research/gpu_run.py``).
 """
 from __future__ import annotations
 

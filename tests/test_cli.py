@@ -142,7 +142,7 @@ def test_evaluate_reports_swd_beside_its_real_floor(tmp_path, capsys):
     assert set(result["attributes"]["certainty"]) == set(result["attributes"]["coverage"])
     assert all(f"{name} " in certainty for name in result["attributes"]["coverage"] if name != "mean")
     assert cli.main(["evaluate", "--run-dir", str(tmp_path / "missing")]) == 2
-    # The in-memory scorer (tools/gpu_sweep.py scores runs at chosen epochs with it) follows
+    # The in-memory scorer (research/gpu_sweep.py scores runs at chosen epochs with it) follows
     # the same protocol: the same generator gets the same numbers.
     from gan_helpers.evaluate import evaluate_generator
 

@@ -1,6 +1,7 @@
-"""Every link between the project's own pages resolves: the file exists and, where the link
-names a heading (``page.md#heading``), the page has that heading, spelled as GitHub spells
-its anchors. Links to the web are not followed (no network in CI)."""
+"""Every link between the project's own pages (README, docs/, data/, research/ and the
+notebooks) resolves: the file exists and, where the link names a heading
+(``page.md#heading``), the page has that heading, spelled as GitHub spells its anchors.
+Links to the web are not followed (no network in CI)."""
 import functools
 import json
 import re
@@ -9,7 +10,8 @@ from pathlib import Path
 import pytest
 from project_files import NOTEBOOKS, ROOT
 
-PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md"), *(ROOT / "data").glob("*.md")])
+PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md"), *(ROOT / "data").glob("*.md"),
+                *(ROOT / "research").glob("*.md")])
 LINK = re.compile(r"\]\(([^()\s]+)\)")
 FENCE = re.compile(r"^```.*?^```", re.S | re.M)
 HEADING = re.compile(r"^#{1,6} +(.+?) *#*$", re.M)

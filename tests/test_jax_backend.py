@@ -1,5 +1,5 @@
-"""The package on Keras' JAX backend, as tools/gpu_run.py uses it on a GPU machine without
-TensorFlow. Runs under ``bash tools/jax_check`` (KERAS_BACKEND=jax); skipped elsewhere."""
+"""The package on Keras' JAX backend, as research/gpu_run.py uses it on a GPU machine without
+TensorFlow. Runs under ``bash .ci/jax_check`` (KERAS_BACKEND=jax); skipped elsewhere."""
 from __future__ import annotations
 
 import importlib.util
@@ -10,7 +10,7 @@ import pytest
 import gan_helpers as gh
 
 if gh.keras.config.backend() != "jax":
-    pytest.skip("needs KERAS_BACKEND=jax (run bash tools/jax_check)", allow_module_level=True)
+    pytest.skip("needs KERAS_BACKEND=jax (run bash .ci/jax_check)", allow_module_level=True)
 
 
 def test_tensorflow_is_optional_and_its_absence_is_one_clear_line():
@@ -74,7 +74,7 @@ def test_classic_training_checkpoints_and_resumes(tmp_path):
 
 
 def test_a_generator_is_scored_under_jax():
-    # what tools/gpu_sweep.py does on the GPU machine (its scores were checked against
+    # what research/gpu_sweep.py does on the GPU machine (its scores were checked against
     # TensorFlow's for one run: docs/results.md)
     from gan_helpers.evaluate import evaluate_generator
 

@@ -9,17 +9,17 @@ generator with :func:`gan_helpers.evaluate.evaluate_generator` (``evaluate``'s p
 notebook 06's quarter budget) and after the last, and writes ``scores.json`` into its run
 folder.
 
-    KERAS_BACKEND=jax python tools/gpu_sweep.py --faces faces.npz \
+    KERAS_BACKEND=jax python research/gpu_sweep.py --faces faces.npz \
         --classifier ~/.cache/gan_helpers --out runs/gpu-sweep --minutes 8 --bundle $OUT
 
-``--faces`` is ``tools/gpu_run.py --pack``'s file; ``--classifier`` a folder holding the
+``--faces`` is ``research/gpu_run.py --pack``'s file; ``--classifier`` a folder holding the
 attribute classifier's ``attribute-classifier-v2.{json,weights.h5}`` (trained here; the GPU
 machine has no DiceBear to render its training faces). Runs still going at ``--minutes``
 are stopped; what they scored by then is kept. ``--bundle`` writes ``sweep.json`` (every
 score), ``sweep_raw.json`` (every ``evaluate`` result), ``sweep.png`` (16 samples, the same
 noise, of every scored run), ``features.npz`` (the attribute network's features of each
 scored run's 1,024 samples, for scores computed back here) and the first run's generator, which
-``python tools/gpu_sweep.py --rescore BUNDLE NAME`` scores again here (TensorFlow) as a check.
+``python research/gpu_sweep.py --rescore BUNDLE NAME`` scores again here (TensorFlow) as a check.
 
 The levers are the ``LEVERS`` table below; ``--levers a,b`` picks some of them.
 """

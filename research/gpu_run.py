@@ -17,14 +17,14 @@ package index. Keras 3 runs the same ``Sequential`` models and the same classic
 The run folder is written as ordinary files: ``gan_helpers evaluate --run-dir`` reads it
 on a CPU with TensorFlow (Keras' weights files do not depend on the backend).
 
-    KERAS_BACKEND=jax python tools/gpu_run.py --faces faces.npz --out runs/gpu --minutes 6 \
+    KERAS_BACKEND=jax python research/gpu_run.py --faces faces.npz --out runs/gpu --minutes 6 \
         --bundle $OUT
 
 ``--bundle`` packs the run folder into ``run.tgz.NN`` parts (the device tool brings back
 a few files of at most 16 MiB each); here ``cat run.tgz.* | tar xz`` unpacks it.
 
 ``--faces`` is an ``.npz`` holding ``faces`` (uint8, N x 64 x 64 x 3), made here with
-``python tools/gpu_run.py --pack faces.npz`` from the built-in data set.
+``python research/gpu_run.py --pack faces.npz`` from the built-in data set.
 """
 from __future__ import annotations
 

@@ -4,9 +4,9 @@ Times the fused step of the default preset (its batch size) with each policy, in
 alternating blocks so that a noisy machine slows them alike, and prints the median seconds
 per iteration and the ratio to the first policy, all measured in this one run:
 
-    python tools/augment_cost.py [--policies color,translation:translation:] [--rounds 6]
+    python research/augment_cost.py [--policies color,translation:translation:] [--rounds 6]
 
-Policies are separated by ``:``; an empty one means no augmentation. (``tools/step_cost.py``
+Policies are separated by ``:``; an empty one means no augmentation. (``research/step_cost.py``
 does the same for any change of the recipe.)
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Can a trained generator be made to draw more varied faces without training it again?
 
-    python tools/sampler_knobs.py --run-dir runs/default
-    python tools/sampler_knobs.py --run-dir runs/default --z-scales 1,1.25,1.5 --no-batch-stats
+    python research/sampler_knobs.py --run-dir runs/default
+    python research/sampler_knobs.py --run-dir runs/default --z-scales 1,1.25,1.5 --no-batch-stats
 
 Scores one run's generator with ``evaluate``'s protocol (the same real images, noise and
 SWD directions for the same ``--seed``) under a few ways of sampling it:

@@ -1,7 +1,7 @@
 """Measure what a large image folder costs: memory while decoding and training, and time.
 
-    .venv/bin/python tools/measure_large_data.py            # 50,000 images at 128 px
-    .venv/bin/python tools/measure_large_data.py --count 5000 --keep /tmp/big
+    .venv/bin/python research/measure_large_data.py            # 50,000 images at 128 px
+    .venv/bin/python research/measure_large_data.py --count 5000 --keep /tmp/big
 
 Writes a folder of distinct PNG faces (1,000 rendered faces, each copy with its own tint),
 then, each in a fresh process: decodes it with ``python -m gan_helpers prepare-data``

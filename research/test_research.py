@@ -1,15 +1,21 @@
-"""The measurement scripts under tools/ that run with TensorFlow on a CPU."""
+"""Smoke tests of the research scripts (research/) that run with TensorFlow on a CPU.
+
+Not collected by the default ``pytest`` (pyproject's testpaths are tests/ and notebooks/);
+CI runs them in a stage of their own:
+
+    GAN_QUICK=1 python -m pytest -q -p no:nbval -o addopts="" research
+"""
 import importlib.util
 import re
 from pathlib import Path
 
 import pytest
 
-TOOLS = Path(__file__).resolve().parent.parent / "tools"
+RESEARCH = Path(__file__).resolve().parent
 
 
 def _load(name):
-    spec = importlib.util.spec_from_file_location(name, TOOLS / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(name, RESEARCH / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -42,7 +48,7 @@ def test_profile_step_prints_shares_of_the_default_step(capsys):
 
 def test_blur_check_scores_blurred_real_faces_with_a_given_classifier(tmp_path, capsys):
     tool = _load("blur_check")
-    # The session's quick classifier (trained once per test session, see test_attributes).
+    # The session's quick classifier (trained once per session, in research/conftest.py's cache).
     assert tool.main(["--count", "64", "--radii", "0,1"]) == 0
     out = capsys.readouterr().out
     lines = out.strip().splitlines()  # (training output, if it was trained here,) then:

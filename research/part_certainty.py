@@ -1,7 +1,7 @@
 """Between two parts, or like none: how the attribute network's probability mass spreads
 over the values of each part, for real faces, real faces blended two by two, and runs.
 
-    python tools/part_certainty.py runs/eq/default-s0 runs/eq/full-s0 [--count 1024]
+    python research/part_certainty.py runs/eq/default-s0 runs/eq/full-s0 [--count 1024]
 
 For each set and attribute, the mean over the images of the largest probability (top 1:
 ``evaluate``'s certainty), of the two largest summed (top 2) and of the three (top 3). A

@@ -1,8 +1,8 @@
 """How much softness alone moves the attribute network's scores: real faces against real faces
 blurred by a few radii, with the cached classifier or any classifier weights file.
 
-    python tools/blur_check.py                                  # the classifier evaluate uses
-    python tools/blur_check.py --weights ~/.cache/gan_helpers/attribute-classifier-v1.weights.h5
+    python research/blur_check.py                               # the classifier evaluate uses
+    python research/blur_check.py --weights ~/.cache/gan_helpers/attribute-classifier-v1.weights.h5
 
 For each Gaussian blur radius (pixels), a second half of the built-in faces, blurred, is
 scored against the first half as ``evaluate`` scores samples: mean attribute coverage,

@@ -1,7 +1,7 @@
 """What the attribute network can and cannot name: a run's samples, the ones it is surest of
 and the ones it is least sure of, beside real faces and real faces blended two by two.
 
-    python tools/certainty_grid.py --run-dir runs/cartoon --out certainty.png
+    python research/certainty_grid.py --run-dir runs/cartoon --out certainty.png
 
 The samples are ``evaluate``'s (the same noise for the same ``--seed`` and ``--count``),
 ranked by the network's mean top probability over the small parts (hair style, eyes and

@@ -7,7 +7,7 @@ every few iterations, such as the lazy R1 penalty, is counted) and its ratio to 
 all measured in this one run, then its counted GFLOP per iteration
 (``gan_helpers.bench.iteration_flops``) and their ratio:
 
-    python tools/step_cost.py --variants "default;r1_gamma=0.3;spread_matching=1" [--rounds 6]
+    python research/step_cost.py --variants "default;r1_gamma=0.3;spread_matching=1" [--rounds 6]
 
 Variants are separated by ``;``, overrides inside one by ``,``; ``default`` is no override.
 """

@@ -6,7 +6,7 @@ operation, by each layer of G and D (forward and backward together) and by each 
 and D in the step (forward or backward), plus the share of
 the profiled time the CPU sat idle (high when other jobs share the machine):
 
-    python tools/profile_step.py [--preset cartoon] [--steps 10] [--top 12]
+    python research/profile_step.py [--preset cartoon] [--steps 10] [--top 12]
 
 TensorFlow only (it reads the profile with TensorFlow's own converter, no TensorBoard).
 """
