@@ -20,6 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from .config import quick_value
+from .files import atomic_path, write_text_atomic
+from .metrics import frechet_distance, nearest_neighbours, neighbour_radii, pairwise_distances
+from .progress import progress_bar
 
 CLASSIFIER_VERSION = 2
 """2 (2026-11-26): trained with half of its faces blurred (Gaussian, sigma 0.25-1.5 px), so a
@@ -34,9 +37,9 @@ CLASSIFIER_SIZE = 64
 
 def _adventurer_parts() -> dict[str, tuple[str, list[str]]]:
     """Attribute name -> (DiceBear option, the values it can take), read from the style."""
-    from .data import _adventurer_definition
+    from .data import adventurer_definition
 
-    definition = _adventurer_definition()
+    definition = adventurer_definition()
     variants = {name: sorted(c["variants"]) for name, c in definition["components"].items()}
     colours = {name: [v.lstrip("#").lower() for v in c["values"]]
                for name, c in definition["colors"].items()}
@@ -80,7 +83,7 @@ def render_labelled_faces(count: int, image_size: int = 64, seed: int = 1000,
         ``(images, labels)``: uint8 (count, S, S, 3) and a dict of int arrays (count,)
         keyed by attribute, indexing :func:`attribute_values`.
     """
-    from .data import _progress, render_face
+    from .data import render_face
 
     if not isinstance(count, (int, np.integer)) or count < 1:
         raise ValueError(f"count must be a positive integer, got {count!r}")
@@ -103,7 +106,8 @@ def render_labelled_faces(count: int, image_size: int = 64, seed: int = 1000,
         else:
             labels[name] = rng.integers(0, len(values), count)
     images = np.empty((count, image_size, image_size, 3), np.uint8)
-    for i in _progress(range(count), count, "rendering labelled faces", progress):
+    for i in progress_bar(range(count), desc="rendering labelled faces", unit="img",
+                          enabled=progress, leave=False):
         options = {"seed": f"labelled-faces-{seed}-{i}"}
         for name, (option, values) in parts.items():
             value = values[labels[name][i]]
@@ -273,12 +277,9 @@ def train_attribute_classifier(count: int | None = None, epochs: int | None = No
                               {k: v[split:] for k, v in labels.items()})
     classifier.accuracy_blurred = {name: soft[name] for name in values}
     if save_to is not None:
-        save_to = Path(save_to)
-        save_to.parent.mkdir(parents=True, exist_ok=True)
-        tmp = save_to.with_name(save_to.name.replace(".weights.h5", ".tmp.weights.h5"))
-        model.save_weights(tmp)
-        tmp.replace(save_to)
-        classifier_info_path(save_to).write_text(json.dumps(
+        with atomic_path(save_to) as tmp:
+            model.save_weights(tmp)
+        write_text_atomic(classifier_info_path(save_to), json.dumps(
             {"accuracy": classifier.accuracy, "accuracy_blurred": classifier.accuracy_blurred,
              "count": count, "epochs": epochs, "seed": seed, "blur_share": blur_share,
              "train_blur": list(TRAIN_BLUR),
@@ -405,11 +406,6 @@ def attribute_accuracy(classifier: AttributeClassifier, images, asked: dict) -> 
     return result
 
 
-def _pairwise_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    d2 = (a ** 2).sum(1)[:, None] + (b ** 2).sum(1)[None, :] - 2.0 * a @ b.T
-    return np.sqrt(np.maximum(d2, 0.0))
-
-
 def precision_recall(real_features, fake_features, k: int = 3) -> dict[str, float]:
     """Improved precision and recall (Kynkäänniemi et al. 2019) in a feature space.
 
@@ -430,13 +426,8 @@ def precision_recall(real_features, fake_features, k: int = 3) -> dict[str, floa
     fake = np.asarray(fake_features, np.float64)
     if len(real) <= k or len(fake) <= k:
         raise ValueError(f"precision_recall needs more than k={k} points per set")
-
-    def radii(points):
-        distances = _pairwise_distances(points, points)
-        return np.sort(distances, axis=1)[:, k]  # column 0 is the point itself
-
-    real_radii, fake_radii = radii(real), radii(fake)
-    cross = _pairwise_distances(fake, real)  # (fake, real)
+    real_radii, fake_radii = neighbour_radii(real, k), neighbour_radii(fake, k)
+    cross = pairwise_distances(fake, real)  # (fake, real)
     inside_real = cross <= real_radii[None, :]
     precision = float(np.mean(inside_real.any(axis=1)))
     recall = float(np.mean((cross <= fake_radii[:, None]).any(axis=0)))
@@ -463,8 +454,6 @@ def near_duplicate_share(samples, real, percentile: float = 1.0) -> dict[str, fl
         ``share`` (of samples), ``threshold`` and the real images' own ``real_share``
         (about ``percentile`` / 100 by construction).
     """
-    from .metrics import nearest_neighbours
-
     _, real_nn = nearest_neighbours(real, real, exclude_self=True)
     _, fake_nn = nearest_neighbours(samples, samples, exclude_self=True)
     threshold = float(np.percentile(real_nn, percentile))
@@ -492,8 +481,6 @@ def attribute_report(classifier: AttributeClassifier, real, fake, reference_labe
         ``coverage`` and ``certainty`` (:func:`attribute_certainty`), per attribute and
         mean, and the classifier's held-out accuracy.
     """
-    from .metrics import frechet_distance
-
     if real_features is None:
         real_features = classifier.features(real)
     fake_features = classifier.features(fake)

@@ -23,6 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
+# write_text_atomic: importable from here too, its home before gan_helpers.files
+from .files import fsync_file, umask, write_text_atomic
+
 LATEST = "latest"
 KEEP = 2  # whole checkpoints kept on disk: the newest and the one to fall back to
 MANIFEST = "manifest.json"
@@ -32,29 +35,6 @@ FILES = ("generator.weights.h5", "discriminator.weights.h5", "d_optimizer.npz",
          "g_optimizer.npz", "arrays.npz", "state.json")
 DRIVE_MOUNT = Path("/content/drive")  # where Colab mounts Google Drive (drive.mount)
 _CHECKPOINT = re.compile(r"ckpt-(\d+)")
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_text_atomic(path, text: str) -> None:
-    """Write a text file via a temporary file and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _inner(optimizer):
@@ -160,7 +140,7 @@ def save_checkpoint(checkpoint_dir, step: int, generator, discriminator, gan,
     final = checkpoint_dir / f"ckpt-{step:08d}"
     tmp = Path(tempfile.mkdtemp(dir=checkpoint_dir, prefix=".writing-"))
     try:
-        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700
+        os.chmod(tmp, 0o777 & ~umask())  # mkdtemp makes 0700
         save_model_weights(generator, tmp / "generator.weights.h5")
         save_model_weights(discriminator, tmp / "discriminator.weights.h5")
         np.savez(tmp / "d_optimizer.npz", **optimizer_state(discriminator.optimizer))
@@ -171,8 +151,7 @@ def save_checkpoint(checkpoint_dir, step: int, generator, discriminator, gan,
                                         encoding="utf-8")
         _write_manifest(tmp)
         for file in tmp.iterdir():  # flush data before the rename makes it visible
-            with open(file, "rb") as handle:
-                os.fsync(handle.fileno())
+            fsync_file(file)
         if final.exists():
             _remove_tree(final)
         os.replace(tmp, final)

@@ -17,71 +17,67 @@ per run, side by side.
 """
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
 import numpy as np
 
 from . import viz
-from .attributes import CLASSIFIER_VERSION
-from .bench import iteration_flops
-from .checkpoint import check_drive_mounted, latest_checkpoint, write_text_atomic
+from .attributes import CLASSIFIER_VERSION, near_duplicate_share
+from .checkpoint import check_drive_mounted, latest_checkpoint
 from .config import COMPARE_PRESETS, make_config, quick_value
-from .batches import scale_images
 from .data import CARTOON_FACES, load_dataset
-from .gan import sample_noise
-from .metrics import SWD_PROTOCOL, diversity_ratio, sliced_wasserstein_distance
+from .evaluate import evaluation_samples, reference_from_images, sample_scores, swd_scores
+from .files import write_text_atomic
+from .metrics import SWD_PROTOCOL
+from .models import iteration_flops
 
 
 class Scorer:
     """SWD of a generator against a fixed set of real images, with fixed noise and seed.
 
-    :meth:`final` scores a run's last samples further: the near-duplicate share and, with
-    ``attributes=True`` (the built-in faces), the attribute network's scores.
+    The real sets, the noise and every score are ``evaluate``'s
+    (:func:`gan_helpers.evaluate.reference_from_images` and the functions beside it): the
+    same generator, data, count and seed get the same numbers from ``compare`` and from
+    ``python -m gan_helpers evaluate``. :meth:`final` scores a run's last samples further:
+    the near-duplicate share and, with ``attributes=True`` (the built-in faces), the
+    attribute network's scores.
     """
 
     def __init__(self, images: np.ndarray, count: int, latent_dim: int, seed: int = 0,
-                 attributes: bool = False):
-        count = min(count, len(images) // 2)
-        order = np.random.default_rng([seed, 3]).permutation(len(images))
-        self.real = scale_images(images[order[:count]])
-        self.other_real = scale_images(images[order[count:2 * count]])
-        self.noise = sample_noise(np.random.default_rng([seed, 4]), count, latent_dim)
-        self.seed = seed
-        self.floor = sliced_wasserstein_distance(self.real, self.other_real, seed=seed)
-        self.classifier = self.reference = self.real_features = None
-        if attributes:
-            from .attributes import load_attribute_classifier
-
-            self.classifier = load_attribute_classifier()
-            self.reference = self.classifier.predict(images)
-            self.real_features = self.classifier.features(self.real)
+                 attributes: bool = False, data: str = "<array>"):
+        self.protocol = reference_from_images(images, data, count, seed, attributes,
+                                              blurred=False)
+        self.latent_dim, self.seed = latent_dim, seed
+        self.real, self.other_real = self.protocol.real_a, self.protocol.real_b
+        self.floor = self.protocol.swd_floor
+        self.classifier = self.protocol.classifier
 
     def sample(self, generator) -> np.ndarray:
         """The generator's images for the scorer's fixed noise."""
-        return generator.predict(self.noise, batch_size=128, verbose=0)
+        return evaluation_samples(generator, self.latent_dim, self.protocol)
 
     def score(self, fake) -> dict:
         """SWD per level and mean, and the spread, of ``fake`` against the real images."""
-        scores = sliced_wasserstein_distance(self.real, fake, seed=self.seed)
-        scores["diversity"] = round(diversity_ratio(fake[:256], self.real[:256]), 3)
-        return scores
+        swd, diversity = swd_scores(self.protocol, fake)
+        return {**swd, "diversity": diversity}
 
     def __call__(self, generator) -> dict:
         return self.score(self.sample(generator))
 
+    def _with_version(self, near_duplicates: dict, attributes: dict | None) -> dict:
+        scores = {"near_duplicates": near_duplicates}
+        if attributes is not None:
+            scores["attributes"] = attributes
+            scores["classifier_version"] = CLASSIFIER_VERSION
+        return scores
+
     def final(self, fake, others=None) -> dict:
         """Near-duplicates among ``fake`` (against ``others``, default the second half of the
         real images) and, with the classifier, its attribute scores against the first half."""
-        from .attributes import attribute_report, near_duplicate_share
-
-        others = self.other_real if others is None else others
-        scores = {"near_duplicates": near_duplicate_share(fake, others)}
-        if self.classifier is not None:
-            scores["attributes"] = attribute_report(self.classifier, self.real, fake,
-                                                    self.reference, self.real_features)
-            scores["classifier_version"] = CLASSIFIER_VERSION
-        return scores
+        scores = sample_scores(self.protocol, fake, others)
+        return self._with_version(scores["near_duplicates"], scores["attributes"])
 
     def stale(self, final: dict | None) -> bool:
         """Whether a stored :meth:`final` was scored by another attribute classifier than
@@ -91,7 +87,14 @@ class Scorer:
 
     def final_floor(self) -> dict:
         """:meth:`final` of the second half of the real images: what a perfect generator scores."""
-        return self.final(self.other_real, others=self.real)
+        return self._with_version(near_duplicate_share(self.other_real, self.real),
+                                  copy.deepcopy(self.protocol.attributes_floor))
+
+
+# How the runs in a results.json were scored: with evaluate's real sets and noise
+# (gan_helpers.evaluate). Files scored before that cannot be continued: their curves would
+# mix two reference sets.
+SCORED_AS = "evaluate"
 
 
 def compare_presets(presets=COMPARE_PRESETS, seeds=(0, 1), epochs=None,
@@ -138,13 +141,18 @@ def compare_presets(presets=COMPARE_PRESETS, seeds=(0, 1), epochs=None,
     check_drive_mounted(out_dir)  # notebook 06 keeps its runs on Drive
     out_dir.mkdir(parents=True, exist_ok=True)
     count = count or quick_value(512, 64)
-    images = load_dataset(data, image_size, count=num_images, progress=progress)
-    scorer = Scorer(images, count, latent_dim=latent_dim,
-                    attributes=str(data) == CARTOON_FACES)
     results_path = out_dir / "results.json"
     results = json.loads(results_path.read_text(encoding="utf-8")) if results_path.exists() else {}
+    if results.get("runs") and results.get("protocol", {}).get("scored_as") != SCORED_AS:
+        raise ValueError(f"{results_path} holds runs scored against another real reference set "
+                         f"(before compare used evaluate's): choose another output folder, or "
+                         f"delete this one to train and score its runs again")
+    images = load_dataset(data, image_size, count=num_images, progress=progress)
+    scorer = Scorer(images, count, latent_dim=latent_dim,
+                    attributes=str(data) == CARTOON_FACES, data=str(data))
     results.update({
-        "protocol": {"data": str(data), "num_images": len(images), "epochs": epochs,
+        "protocol": {"scored_as": SCORED_AS, "data": str(data), "num_images": len(images),
+                     "epochs": epochs,
                      **({"budget": budget} if budget != 1.0 else {}),
                      "overrides": overrides,
                      "images_per_set": len(scorer.real), **SWD_PROTOCOL},

@@ -22,6 +22,9 @@ from PIL import Image, ImageOps
 from .batches import (batch_plan, iterate_batches, make_dataset,  # noqa: F401 (re-exported)
                       scale_images, steps_per_epoch, unscale_images)
 from .config import QUICK, quick_value
+from .files import (atomic_path, atomic_write, commit, temporary_beside, write_bytes_atomic,
+                    write_text_atomic)
+from .progress import progress_bar
 
 CARTOON_FACES = "cartoon-faces"
 NOTO_EMOJI = "noto-emoji"
@@ -168,25 +171,34 @@ def make_messy_folder(folder, count: int = 48, seed: int = 0) -> Path:
         sub = folder / ("set_a" if i % 2 else "set_b")
         sub.mkdir(parents=True, exist_ok=True)
         if kind == 0:
-            image.save(sub / f"face_{i:03d}.png")
+            _save_image(image, sub / f"face_{i:03d}.png")
         elif kind == 1:
-            image.save(sub / f"face_{i:03d}.JPG", format="JPEG", quality=85)
+            _save_image(image, sub / f"face_{i:03d}.JPG", format="JPEG", quality=85)
         elif kind == 2:
-            image.convert("L").save(sub / f"face_{i:03d}.jpeg", format="JPEG")
+            _save_image(image.convert("L"), sub / f"face_{i:03d}.jpeg", format="JPEG")
         elif kind == 3:
-            image.save(sub / f"face_{i:03d}.webp", format="WEBP")
+            _save_image(image, sub / f"face_{i:03d}.webp", format="WEBP")
         elif kind == 4:
             pixels = np.array(image.convert("RGBA"))
             pixels[(pixels[..., :3] > 245).all(-1), 3] = 0  # white background -> transparent
-            Image.fromarray(pixels).save(sub / f"face_{i:03d}.png")
+            _save_image(Image.fromarray(pixels), sub / f"face_{i:03d}.png")
         else:
-            image.convert("P").save(sub / f"face_{i:03d}.gif")
-    (folder / "empty.png").write_bytes(b"")
+            _save_image(image.convert("P"), sub / f"face_{i:03d}.gif")
+    write_bytes_atomic(folder / "empty.png", b"")
     buffer = io.BytesIO()
     Image.fromarray(faces[0]).save(buffer, format="PNG")
-    (folder / "truncated.png").write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 3])
-    (folder / "not_an_image.jpg").write_text("<html>404 Not Found</html>")
+    write_bytes_atomic(folder / "truncated.png", buffer.getvalue()[: len(buffer.getvalue()) // 3])
+    write_text_atomic(folder / "not_an_image.jpg", "<html>404 Not Found</html>")
     return folder
+
+
+def _save_image(image: Image.Image, path, **options) -> Path:
+    """``image.save(path, **options)``, whole or not at all (:func:`gan_helpers.files.atomic_path`);
+    the format follows ``path``'s ending unless ``format=`` says otherwise."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        image.save(tmp, **options)
+    return path
 
 
 def _folder_fingerprint(files: list[Path], image_size: int) -> str:
@@ -198,14 +210,6 @@ def _folder_fingerprint(files: list[Path], image_size: int) -> str:
         except OSError:
             digest.update(f"|{path}|missing".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()[:16]
-
-
-def _progress(iterable, total: int, desc: str, enabled: bool):
-    if not enabled:
-        return iterable
-    from tqdm.auto import tqdm
-
-    return tqdm(iterable, total=total, desc=desc, unit="img", leave=False)
 
 
 def load_image_folder(folder, image_size: int = 64, max_images: int | None = None,
@@ -339,8 +343,9 @@ def _decode_all(items, names: list[str], load, source: Path, cache_dir, fingerpr
         with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2)) as pool:
             # pool.map would decode everything ahead of the loop and hold it in memory;
             # a bounded window of futures keeps at most a few hundred images in flight.
-            for array, reason in _progress(_bounded_map(pool, decode, items), len(names),
-                                                   f"decoding {source.name}", progress):
+            for array, reason in progress_bar(_bounded_map(pool, decode, items), total=len(names),
+                                              desc=f"decoding {source.name}", unit="img",
+                                              enabled=progress, leave=False):
                 if array is None:
                     skipped.append((names[writer.seen], reason))
                     writer.skip()
@@ -354,7 +359,7 @@ def _decode_all(items, names: list[str], load, source: Path, cache_dir, fingerpr
         writer.discard()
         raise
     if cache_file is not None:
-        cache_file.with_suffix(".skipped.json").write_text(json.dumps(skipped))
+        write_text_atomic(cache_file.with_suffix(".skipped.json"), json.dumps(skipped))
     return images, skipped
 
 
@@ -388,9 +393,11 @@ class _ImageWriter:
     """Collect decoded images, in order, into a ``.npy`` file that becomes the cache file
     atomically when complete (or into memory when there is no cache file).
 
-    The images are written with plain file writes, one after another, so the decoded
-    dataset never has to fit in this process's memory; the header gets the final count
-    (broken files are skipped) at the end.
+    The images are written with plain file writes, one after another, into a temporary
+    file beside the cache file (:func:`gan_helpers.files.temporary_beside`), so the
+    decoded dataset never has to fit in this process's memory; the header gets the final
+    count (broken files are skipped) at the end, and :func:`gan_helpers.files.commit`
+    renames the whole file into place.
     """
 
     def __init__(self, path: Path | None, capacity: int):
@@ -405,8 +412,7 @@ class _ImageWriter:
             if self.path is None:
                 self.array = np.empty((self.capacity, *image.shape), image.dtype)
             else:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self.tmp = self.path.with_name(self.path.name + f".tmp{os.getpid()}")
+                self.tmp = temporary_beside(self.path)
                 self.handle = open(self.tmp, "wb")  # noqa: SIM115 - closed in finish/discard
                 self.handle.write(_npy_header((self.capacity, *image.shape), image.dtype))
         if self.array is not None:
@@ -425,11 +431,9 @@ class _ImageWriter:
             return self.array[:self.count]
         self.handle.seek(0)
         self.handle.write(_npy_header((self.count, *self.shape), self.dtype))
-        self.handle.flush()
-        os.fsync(self.handle.fileno())
         self.handle.close()
         self.handle = None
-        os.replace(self.tmp, self.path)
+        commit(self.tmp, self.path)
         self.tmp = None
         return np.load(self.path, mmap_mode="r")
 
@@ -458,24 +462,18 @@ def export_images(images: np.ndarray, folder, prefix: str = "") -> list[Path]:
     width = max(4, len(str(len(images) - 1)))
     paths = []
     for i, image in enumerate(np.asarray(images, np.uint8)):
-        path = folder / f"{prefix}{i:0{width}d}.png"
-        Image.fromarray(image).save(path, optimize=True)
-        paths.append(path)
+        paths.append(_save_image(Image.fromarray(image), folder / f"{prefix}{i:0{width}d}.png",
+                                optimize=True))
     return paths
-
-
-def _atomic_save_npy(path: Path, array: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    with open(tmp, "wb") as handle:
-        np.save(handle, array)
-    os.replace(tmp, path)
 
 
 # --------------------------------------------------------------------- cartoon faces
 
-def _adventurer_definition() -> dict:
-    """The DiceBear "adventurer" style definition (its parts, variants and colours)."""
+def adventurer_definition() -> dict:
+    """The DiceBear "adventurer" style definition, as the ``dicebear_styles`` package ships
+    it: ``"components"`` (each part, e.g. ``"hair"``, with its ``"variants"``) and
+    ``"colors"`` (each colour option, e.g. ``"skin"``, with its ``"values"``, ``#rrggbb``).
+    The faces are drawn from it; :mod:`gan_helpers.attributes` reads their parts from it."""
     from importlib.resources import files
 
     return json.loads(files("dicebear_styles").joinpath("adventurer.json").read_text("utf-8"))
@@ -489,7 +487,7 @@ def _adventurer_style():
     if _STYLE is None:
         from dicebear import Style
 
-        _STYLE = Style(_adventurer_definition())
+        _STYLE = Style(adventurer_definition())
     return _STYLE
 
 
@@ -537,7 +535,8 @@ def render_cartoon_faces(count: int, image_size: int = 64, seed: int = 0, start:
     if count < 1:
         raise ValueError(f"count must be a positive integer, got {count!r}")
     out = np.empty((count, image_size, image_size, 3), np.uint8)
-    for i in _progress(range(count), count, "rendering cartoon faces", progress):
+    for i in progress_bar(range(count), desc="rendering cartoon faces", unit="img",
+                          enabled=progress, leave=False):
         out[i] = render_face({"seed": cartoon_face_seed(start + i, seed)}, image_size)
     return out
 
@@ -595,7 +594,8 @@ def load_cartoon_faces(count: int | None = None, image_size: int = 64, seed: int
             return np.load(cache_file, mmap_mode="r")
     images = render_cartoon_faces(count, image_size, seed=seed, progress=progress)
     if cache_file is not None:
-        _atomic_save_npy(cache_file, images)
+        with atomic_write(cache_file) as handle:
+            np.save(handle, images)
         return np.load(cache_file, mmap_mode="r")
     return images
 

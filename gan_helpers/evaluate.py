@@ -7,6 +7,12 @@ attribute classifier (:mod:`gan_helpers.attributes`) gives coverage, precision, 
 and a Fréchet distance in its feature space. KID and FID need InceptionV3's ImageNet
 weights, which cannot be downloaded here; the report says so rather than printing a
 number it did not measure.
+
+The protocol (which real images, which noise) is this module's, and
+:mod:`gan_helpers.compare` scores with it too: :func:`reference_from_images` draws the
+real sets, :func:`evaluation_samples` the samples, and :func:`swd_scores` and
+:func:`sample_scores` score them, so the same generator, data, count and seed get the
+same numbers from ``evaluate`` and from ``compare``.
 """
 from __future__ import annotations
 
@@ -101,40 +107,89 @@ def _images_per_set(count: int | None, available: int) -> int:
     return min(count or quick_value(1024, 128), available // 2)
 
 
-def evaluation_reference(data: str = CARTOON_FACES, image_size: int = 64, count: int | None = None,
-                         seed: int = 0, attributes: bool | None = None) -> EvaluationReference:
-    """The real images and their scores for :func:`evaluate_generator` (same arguments)."""
-    images = load_dataset(data, image_size, progress=False)
+def evaluation_sets(images: np.ndarray, count: int | None = None, seed: int = 0,
+                    data: str = "the data") -> tuple[np.ndarray, np.ndarray]:
+    """The protocol's two disjoint real sets of ``images`` (uint8), as uint8.
+
+    The images are shuffled with ``seed``; the first ``count`` are what samples are
+    compared with, the next ``count`` the real-vs-real floor. ``count``: default 1024
+    (128 in quick mode), at most half of the images.
+
+    Raises:
+        ValueError: fewer than 2 images per set (``data`` names the images).
+    """
     count = _images_per_set(count, len(images))
     if count < 2:
         raise ValueError(f"{data} has too few images to evaluate ({len(images)})")
     order = np.random.default_rng(seed).permutation(len(images))
-    real_a = scale_images(images[order[:count]])
-    second_half = images[order[count:2 * count]]
-    real_b = scale_images(second_half)
-    if attributes is None:
-        attributes = str(data) == CARTOON_FACES
+    return images[order[:count]], images[order[count:2 * count]]
+
+
+def reference_from_images(images: np.ndarray, data: str = "<array>", count: int | None = None,
+                          seed: int = 0, attributes: bool = False,
+                          blurred: bool = True) -> EvaluationReference:
+    """The real side of the protocol for ``images`` (uint8 (N, S, S, 3), the whole dataset):
+    :func:`evaluation_sets`, the SWD floor and, with ``attributes``, the attribute network's
+    labels of every image, features of the first set and the floor's row (and, with
+    ``blurred``, the row of the second set blurred by :data:`BLUR_REFERENCE` px).
+    ``data`` names the images in the reference."""
+    first, second = evaluation_sets(images, count, seed, data)
+    real_a, real_b = scale_images(first), scale_images(second)
     reference = EvaluationReference(
-        data=str(data), image_size=image_size, count=count, seed=seed, attributes=bool(attributes),
-        images=images, real_a=real_a, real_b=real_b,
+        data=str(data), image_size=int(images.shape[1]), count=len(first), seed=seed,
+        attributes=bool(attributes), images=images, real_a=real_a, real_b=real_b,
         swd_floor=sliced_wasserstein_distance(real_a, real_b, seed=seed))
     if attributes:
         classifier = load_attribute_classifier()
         # Coverage compares each set's attribute histogram with the whole dataset's.
         labels, features = classifier.predict(images), classifier.features(real_a)
-        # The second half blurred by 1 px: what softness alone costs in these scores.
-        blurred = blur_images(second_half, BLUR_REFERENCE)
         reference.classifier, reference.reference_labels, reference.real_features = (
             classifier, labels, features)
-        reference.attributes_floor, reference.attributes_blurred = (
-            attribute_report(classifier, real_a, other, labels, features)
-            for other in (real_b, blurred))
+        reference.attributes_floor = attribute_report(classifier, real_a, real_b, labels, features)
+        if blurred:  # the second set blurred by 1 px: what softness alone costs in these scores
+            reference.attributes_blurred = attribute_report(
+                classifier, real_a, blur_images(second, BLUR_REFERENCE), labels, features)
     return reference
+
+
+def evaluation_reference(data: str = CARTOON_FACES, image_size: int = 64, count: int | None = None,
+                         seed: int = 0, attributes: bool | None = None) -> EvaluationReference:
+    """The real images and their scores for :func:`evaluate_generator` (same arguments)."""
+    images = load_dataset(data, image_size, progress=False)
+    if attributes is None:
+        attributes = str(data) == CARTOON_FACES
+    return reference_from_images(images, data, count, seed, attributes)
 
 
 def evaluation_noise(seed: int, count: int, latent_dim: int) -> np.ndarray:
     """The noise ``evaluate`` samples a generator with, for its ``seed`` and ``count``."""
     return sample_noise(np.random.default_rng([seed, 7]), count, latent_dim)
+
+
+def evaluation_samples(generator, latent_dim: int, reference: EvaluationReference) -> np.ndarray:
+    """The generator's images for the protocol's noise (:func:`evaluation_noise` of the
+    reference's seed and count), in inference mode; ``generator`` has ``predict``."""
+    noise = evaluation_noise(reference.seed, reference.count, latent_dim)
+    return generator.predict(noise, batch_size=128, verbose=0)
+
+
+def swd_scores(reference: EvaluationReference, fake) -> tuple[dict, float]:
+    """``(swd, diversity)`` of samples ``fake`` (in [-1, 1]): the SWD per level and mean
+    against the first real set, and their spread over the second set's (256 of each)."""
+    return (sliced_wasserstein_distance(reference.real_a, fake, seed=reference.seed),
+            round(diversity_ratio(fake[:256], reference.real_b[:256]), 3))
+
+
+def sample_scores(reference: EvaluationReference, fake, others=None) -> dict:
+    """``near_duplicates`` of ``fake`` (threshold from ``others``, default the second real
+    set) and ``attributes`` (the attribute network's scores against the first set; None
+    without the network)."""
+    others = reference.real_b if others is None else others
+    attributes = None
+    if reference.attributes:
+        attributes = attribute_report(reference.classifier, reference.real_a, fake,
+                                      reference.reference_labels, reference.real_features)
+    return {"near_duplicates": near_duplicate_share(fake, others), "attributes": attributes}
 
 
 def evaluate_generator(generator, latent_dim: int, data: str = CARTOON_FACES, image_size: int = 64,
@@ -160,18 +215,14 @@ def evaluate_generator(generator, latent_dim: int, data: str = CARTOON_FACES, im
                                for key in asked if asked[key] != built[key])
             raise ValueError(f"this evaluation reference was built for other settings: {differ}")
     images, real_a, real_b, count = reference.images, reference.real_a, reference.real_b, reference.count
-    noise = evaluation_noise(seed, count, latent_dim)
-    fake = generator.predict(noise, batch_size=128, verbose=0)
+    fake = evaluation_samples(generator, latent_dim, reference)
     memo = memorisation_check(fake, images, probe_count=count, seed=seed)
     if pairs_path is not None:
         closest = np.argsort(memo["distances"])[:8]
         pairs = np.concatenate([unscale_images(fake[closest]), images[memo["indices"][closest]]])
         save_image_grid(pairs, pairs_path, ncols=len(closest), scale=2)
-    duplicates = near_duplicate_share(fake, real_b)
-    attr = None
-    if reference.attributes:
-        attr = attribute_report(reference.classifier, real_a, fake, reference.reference_labels,
-                                reference.real_features)
+    swd, diversity = swd_scores(reference, fake)
+    scores = sample_scores(reference, fake)
     kid = fid = fid_floor = None
     skipped = ("KID/FID: skipped, no InceptionV3 weights given (offline the ImageNet weights "
                "cannot be downloaded; pass --inception-weights FILE, or 'imagenet' on Colab)")
@@ -186,12 +237,13 @@ def evaluate_generator(generator, latent_dim: int, data: str = CARTOON_FACES, im
         "data": reference.data,
         "protocol": {"images_per_set": count, "seed": seed, **SWD_PROTOCOL,
                      "generator": f"{description}, inference mode (BatchNorm moving averages)"},
-        "swd": sliced_wasserstein_distance(real_a, fake, seed=seed),
+        "swd": swd,
         "swd_real_floor": copy.deepcopy(reference.swd_floor),
-        "diversity": round(diversity_ratio(fake[:256], real_b[:256]), 3),
+        "diversity": diversity,
         "memorisation": {k: v for k, v in memo.items() if k not in ("indices", "distances")},
-        "near_duplicates": duplicates,
-        "attributes": attr, "attributes_real_floor": copy.deepcopy(reference.attributes_floor),
+        "near_duplicates": scores["near_duplicates"],
+        "attributes": scores["attributes"],
+        "attributes_real_floor": copy.deepcopy(reference.attributes_floor),
         "attributes_real_blurred": copy.deepcopy(reference.attributes_blurred),
         "pairs": None if pairs_path is None else str(pairs_path),
         "kid": kid, "fid": fid, "fid_real_floor": fid_floor, "skipped": skipped,

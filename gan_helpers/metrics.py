@@ -4,6 +4,39 @@ from __future__ import annotations
 import numpy as np
 
 
+# --- Distances and nearest neighbours: the one place the package computes them -----------
+
+def _squared_distances(a: np.ndarray, b: np.ndarray, b_squared: np.ndarray | None = None):
+    """``|a_i - b_j|^2`` for 2-D ``a`` and ``b`` as ``|a_i|^2 + |b_j|^2 - 2 a_i.b_j``, in their
+    dtype (it can dip just below 0 by rounding); ``b_squared``: ``(b ** 2).sum(1)``, when
+    the caller has it."""
+    if b_squared is None:
+        b_squared = (b ** 2).sum(1)
+    return (a ** 2).sum(1)[:, None] + b_squared[None, :] - 2.0 * a @ b.T
+
+
+def pairwise_distances(a, b) -> np.ndarray:
+    """Euclidean distance between every item of ``a`` and every item of ``b``.
+
+    Args:
+        a, b: (N, ...) and (M, ...) arrays of the same item shape (feature vectors, or
+            images, which are flattened), compared as given in float64.
+
+    Returns:
+        float64 (N, M).
+    """
+    a = np.asarray(a, np.float64).reshape(len(a), -1)
+    b = np.asarray(b, np.float64).reshape(len(b), -1)
+    return np.sqrt(np.maximum(_squared_distances(a, b), 0.0))
+
+
+def neighbour_radii(points, k: int) -> np.ndarray:
+    """Each point's distance to its ``k``-th nearest other point of the same set (float64 (N,)):
+    the radius of the ball around it that holds ``k`` neighbours (Kynkäänniemi et al. 2019)."""
+    distances = pairwise_distances(points, points)
+    return np.partition(distances, k, axis=1)[:, k]  # column 0 is the point itself
+
+
 def mean_pairwise_distance(images) -> float:
     """Mean L2 distance between all pairs of images.
 
@@ -13,13 +46,10 @@ def mean_pairwise_distance(images) -> float:
     Returns:
         The mean over the N(N-1)/2 pairs. Near 0 means the images are (almost) the same.
     """
-    flat = np.asarray(images, np.float64).reshape(len(images), -1)
-    if len(flat) < 2:
+    if len(images) < 2:
         raise ValueError("mean_pairwise_distance needs at least 2 images")
-    squared = (flat ** 2).sum(1)
-    d2 = np.maximum(squared[:, None] + squared[None, :] - 2 * flat @ flat.T, 0)
-    upper = np.triu_indices(len(flat), k=1)
-    return float(np.sqrt(d2[upper]).mean())
+    upper = np.triu_indices(len(images), k=1)
+    return float(pairwise_distances(images, images)[upper].mean())
 
 
 def diversity_ratio(samples, real) -> float:
@@ -171,7 +201,7 @@ def nearest_neighbours(queries, references, exclude_self: bool = False, chunk: i
     distances = np.empty(len(q), np.float64)
     for start in range(0, len(q), chunk):
         block = q[start:start + chunk]
-        d2 = (block ** 2).sum(1)[:, None] + r_sq[None, :] - 2.0 * block @ r.T
+        d2 = _squared_distances(block, r, r_sq)
         if exclude_self:
             rows = np.arange(len(block))
             d2[rows, start + rows] = np.inf

@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 
 from .batches import unscale_images
+from .files import atomic_path
 
 
 def make_image_grid(images, ncols: int | None = None, padding: int = 2,
@@ -49,8 +50,8 @@ def save_image_grid(images, path, ncols: int | None = None, scale: int = 1) -> P
     if scale > 1:
         grid = grid.resize((grid.width * scale, grid.height * scale), Image.Resampling.NEAREST)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    grid.save(path)
+    with atomic_path(path) as tmp:
+        grid.save(tmp)
     return path
 
 
@@ -99,9 +100,9 @@ def save_progress_gif(frames, path, duration_ms: int = 400, hold_last_ms: int = 
         raise ValueError("save_progress_gif needs at least one frame")
     durations = [duration_ms] * (len(images) - 1) + [hold_last_ms]
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    images[0].save(path, save_all=True, append_images=images[1:], duration=durations, loop=0,
-                   optimize=False)
+    with atomic_path(path) as tmp:
+        images[0].save(tmp, save_all=True, append_images=images[1:], duration=durations,
+                       loop=0, optimize=False)
     return path
 
 
@@ -185,8 +186,8 @@ def save_figure(fig, path) -> Path:
     import matplotlib.pyplot as plt
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, bbox_inches="tight")
     plt.close(fig)
     return path
 
@@ -218,9 +219,9 @@ def save_model_diagram(model, path, dpi: int = 60, **plot_options):
     if not graphviz_available():
         return None
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     options = dict(show_shapes=True, show_layer_names=False, show_layer_activations=True, dpi=dpi)
-    keras.utils.plot_model(model, to_file=str(path), **{**options, **plot_options})
+    with atomic_path(path) as tmp:  # plot_model picks the format by the ending, as tmp has it
+        keras.utils.plot_model(model, to_file=str(tmp), **{**options, **plot_options})
     return path
 
 

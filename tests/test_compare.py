@@ -121,3 +121,46 @@ def test_default_comparison_is_the_seed_recipes_the_previous_default_and_the_def
     assert presets == list(inspect.signature(compare_presets).parameters["presets"].default)
     assert set(presets) <= set(PRESETS)
     assert presets[-2:] == ["cartoon-v5", DEFAULT_PRESET] and {"mlwhiz", "dcgan"} <= set(presets)
+
+
+def test_compare_and_evaluate_give_the_same_generator_the_same_numbers(tmp_path):
+    # One protocol: the same data and count draw the same real sets, the same seed and count
+    # the same noise, so compare's last epoch and evaluate of the run's checkpoint agree
+    # (to the last digit on a CPU; the tolerance is for GPU kernels that need not be
+    # bit-reproducible).
+    from gan_helpers.evaluate import evaluate_run
+
+    results = compare_presets(["mlwhiz"], [0], epochs=1, out_dir=tmp_path, count=32,
+                              progress=False, **TINY)  # all the built-in faces, as evaluate
+    record = results["runs"]["mlwhiz-seed0"]
+    evaluated = evaluate_run(tmp_path / "mlwhiz-seed0", count=32)
+    assert evaluated["step"] == record["curve"][-1]["step"]
+    assert evaluated["protocol"]["images_per_set"] == results["protocol"]["images_per_set"] == 32
+    point = record["curve"][-1]
+    assert {k: point[k] for k in evaluated["swd"]} == pytest.approx(evaluated["swd"], rel=1e-6)
+    assert point["diversity"] == pytest.approx(evaluated["diversity"], abs=1e-3)
+    assert results["swd_real_floor"] == pytest.approx(evaluated["swd_real_floor"], rel=1e-9)
+    final, floor = record["final"], results["final_real_floor"]
+    assert final["near_duplicates"] == pytest.approx(evaluated["near_duplicates"], abs=1e-4)
+    for key in ("fd", "precision", "recall", "neighbour_coverage", "feature_spread"):
+        assert final["attributes"][key] == pytest.approx(evaluated["attributes"][key], rel=1e-5)
+        assert floor["attributes"][key] == pytest.approx(evaluated["attributes_real_floor"][key],
+                                                         rel=1e-9)
+    for key in ("coverage", "certainty"):
+        assert final["attributes"][key] == pytest.approx(evaluated["attributes"][key], abs=1e-4)
+
+
+def test_a_results_file_scored_the_old_way_is_not_continued(tmp_path):
+    """Its curves were scored against another real reference set: continuing it would mix
+    two protocols in one curve, so compare refuses before training anything."""
+    import json
+
+    from gan_helpers.compare import compare_presets
+
+    out = tmp_path / "compare"
+    out.mkdir()
+    (out / "results.json").write_text(json.dumps(
+        {"protocol": {"data": "cartoon-faces"}, "runs": {"cartoon-seed0": {"epochs_done": 1}}}))
+    with pytest.raises(ValueError, match=r"results.json holds runs scored against another real "
+                                         r"reference set"):
+        compare_presets(["cartoon"], [0], out_dir=out)

@@ -14,6 +14,19 @@ def test_pairwise_distance_of_known_points():
         gh.mean_pairwise_distance(images[:1])
 
 
+def test_pairwise_distances_and_neighbour_radii_of_known_points():
+    points = np.array([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0], [0.0, 1.0]])
+    expected = np.sqrt(((points[:, None] - points[None, :]) ** 2).sum(-1))
+    np.testing.assert_allclose(metrics.pairwise_distances(points, points), expected, atol=1e-12)
+    np.testing.assert_allclose(metrics.pairwise_distances(points[:1], points[1:3]), [[5.0, 10.0]])
+    # images are flattened: the same distances as their pixels in a row
+    images = points.reshape(4, 1, 1, 2)
+    np.testing.assert_allclose(metrics.pairwise_distances(images, images), expected, atol=1e-12)
+    # the distance to the nearest other point (k=1) and to the second nearest (k=2)
+    np.testing.assert_allclose(metrics.neighbour_radii(points, 1), [1.0, np.sqrt(18), 5.0, 1.0])
+    np.testing.assert_allclose(metrics.neighbour_radii(points, 2), [5.0, 5.0, np.sqrt(85), np.sqrt(18)])
+
+
 def test_diversity_ratio_tells_copies_from_varied_images():
     rng = np.random.default_rng(0)
     real = rng.uniform(-1, 1, (16, 8, 8, 3))

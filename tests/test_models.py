@@ -179,7 +179,7 @@ def test_discriminator_with_packs_scores_each_pack_and_sees_all_of_it():
 
 
 def test_pack_divides_d_cost_per_image():
-    from gan_helpers.bench import forward_flops
+    from gan_helpers.models import forward_flops
 
     single = forward_flops(build_discriminator(64, filters=32))
     packed = forward_flops(build_discriminator(64, filters=32, pack=2))
