@@ -287,36 +287,34 @@ def _bench(args) -> int:
 
 
 def _train(args) -> int:
-    import json
-
     from .config import DEFAULT_PRESET
-    from .training import train
+    from .training import read_run_folder, train
 
     overrides = config_overrides(args)
-    meta = None
+    folder = None
     if args.resume:  # the run's data and settings are kept; only what was given changes
         if args.run_dir is None:
             raise ValueError("--resume needs --run-dir: the folder of the run to continue")
-        meta_path = args.run_dir / "config.json"
-        if meta_path.exists():
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            given = {"--data": (args.data, meta.get("data")), "--seed": (args.seed, meta.get("seed")),
-                     "--num-images": (args.num_images, meta.get("num_images")),
-                     "--repeat": (args.repeat, meta.get("repeat", 1))}
-            for flag, (value, saved) in given.items():
-                if value is not None and str(value) != str(saved):
-                    raise ValueError(f"cannot resume with {flag} {value}: the run in "
-                                     f"{args.run_dir} was made with {saved}; start a new run "
-                                     f"folder to change it")
-            if args.preset is not None:
-                raise ValueError("cannot resume with --preset: the run keeps its settings; "
-                                 "change single values with their flags (e.g. --lr-d)")
-    if args.conditional is not None or (meta is not None and "conditions" in meta):
-        return _train_conditional(args, overrides)
+        # Opened once here: train reads neither config.json nor the checkpoints' list again.
+        folder = read_run_folder(args.run_dir, resume=True)
+        meta = folder.meta
+        given = {"--data": (args.data, meta.get("data")), "--seed": (args.seed, meta.get("seed")),
+                 "--num-images": (args.num_images, meta.get("num_images")),
+                 "--repeat": (args.repeat, meta.get("repeat", 1))}
+        for flag, (value, saved) in given.items():
+            if value is not None and str(value) != str(saved):
+                raise ValueError(f"cannot resume with {flag} {value}: the run in "
+                                 f"{args.run_dir} was made with {saved}; start a new run "
+                                 f"folder to change it")
+        if args.preset is not None:
+            raise ValueError("cannot resume with --preset: the run keeps its settings; "
+                             "change single values with their flags (e.g. --lr-d)")
+    if args.conditional is not None or (folder is not None and folder.conditions is not None):
+        return _train_conditional(args, overrides, folder)
     run_options = dict(progress=not args.no_progress, checkpoint_minutes=args.checkpoint_minutes,
                        step=args.step or "fused", distribute=args.distribute)
     if args.resume:
-        train(run_dir=args.run_dir, resume=True, **run_options, **overrides)
+        train(run_dir=folder, resume=True, **run_options, **overrides)
         return 0
     train(data=args.data or "cartoon-faces", preset=args.preset or DEFAULT_PRESET,
           run_dir=args.run_dir, seed=args.seed if args.seed is not None else 0,
@@ -324,8 +322,8 @@ def _train(args) -> int:
     return 0
 
 
-def _train_conditional(args, overrides: dict) -> int:
-    """``train --conditional ATTRS``, or ``--resume`` of a conditional run."""
+def _train_conditional(args, overrides: dict, folder=None) -> int:
+    """``train --conditional ATTRS``, or ``--resume`` of a conditional run (``folder``, opened)."""
     from .config import DEFAULT_PRESET
     from .conditional import train_conditional
 
@@ -337,7 +335,7 @@ def _train_conditional(args, overrides: dict) -> int:
                          "the built-in faces rendered with known attributes")
     options = dict(progress=not args.no_progress, checkpoint_minutes=args.checkpoint_minutes)
     if args.resume:
-        train_conditional(args.conditional, run_dir=args.run_dir, resume=True, **options,
+        train_conditional(args.conditional, run_dir=folder, resume=True, **options,
                           **overrides)
     else:
         train_conditional(args.conditional, preset=args.preset or DEFAULT_PRESET,
@@ -350,15 +348,10 @@ def _sample(args) -> int:
     import numpy as np
 
     from .gan import sample_noise
-    from .training import load_run, read_run_folder
+    from .training import open_run
     from .viz import save_image_grid
 
-    if "conditions" in read_run_folder(args.run_dir)[0]:  # faces for random attributes
-        from .conditional import load_conditional_run
-
-        run = load_conditional_run(args.run_dir)
-    else:
-        run = load_run(args.run_dir)
+    run = open_run(args.run_dir)  # plain, or conditional: faces for random attributes
     noise = sample_noise(np.random.default_rng(args.seed), args.count, run.config.latent_dim)
     path = save_image_grid(run.sample(noise), args.out)
     print(f"wrote {args.count} samples from {args.run_dir} (step {run.step}) to {path}")

@@ -20,21 +20,18 @@ import dataclasses
 import hashlib
 import itertools
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
-from . import checkpoint as ckpt
 from ._tf import keras
 from .attributes import attribute_accuracy, attribute_values, render_labelled_faces
 from .batches import iterate_batches
-from .config import DEFAULT_PRESET, GANConfig, parse_augment, quick_value, rng_stream, set_seed
+from .config import DEFAULT_PRESET, GANConfig, parse_augment, quick_value
+from .files import atomic_write
 from .gan import compile_gan, latent_size, sample_noise, train_step
-from .hardware import resolve_precision
-from .models import DiffAugment, build_discriminator, build_generator, dtype_policy
-from .training import (Run, TrainingJob, checkpoint_history, plan_run, read_run_folder,
-                       restore_run, run_training)
+from .models import DiffAugment, build_discriminator, build_generator
+from .training import Run, TrainingJob, build_models, open_run, plan_run, run_training, start_run
 
 layers = keras.layers
 
@@ -162,25 +159,27 @@ def load_labelled_faces(count: int | None = None, image_size: int = 64,
     labels = {name: np.array([options.index(all_values[name][i]) for i in every[name]], np.int32)
               for name, options in values.items()}
     if cache_file is not None:  # written under another name, then renamed: never half a file
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_name(f"{cache_file.name}.tmp{os.getpid()}")
-        with open(tmp, "wb") as handle:
+        with atomic_write(cache_file) as handle:
             np.savez(handle, images=images, **labels)
-        os.replace(tmp, cache_file)
     return images, labels
 
 
 # ------------------------------------------------------------------------------ models
 
 def build_conditional_generator(latent_dim: int, label_dim: int, image_size: int = 64,
-                                filters: int = 64, name: str = "conditional_generator"):
+                                filters: int = 64, name: str = "conditional_generator",
+                                **body_options):
     """G(z, label): the DCGAN generator, fed z and the one-hot label side by side.
+
+    Args:
+        body_options: ``upsample``, ``top_filters``, ``codes`` (read from the start of
+            z, which comes first), ``synchronized_bn`` of :func:`gan_helpers.build_generator`.
 
     Returns:
         A functional model mapping [float32 (N, latent_dim), float32 (N, label_dim)] to
         float32 (N, S, S, 3) in [-1, 1]; its body is :func:`gan_helpers.build_generator`.
     """
-    body = build_generator(latent_dim + label_dim, image_size, filters=filters)
+    body = build_generator(latent_dim + label_dim, image_size, filters=filters, **body_options)
     z = keras.Input(shape=(latent_dim,), name="z")
     label = keras.Input(shape=(label_dim,), name="label")
     z_and_label = layers.Concatenate(name="z_and_label")([z, label])  # (N, latent_dim + label_dim)
@@ -199,16 +198,16 @@ def build_conditional_discriminator(image_size: int, label_dim: int, filters: in
             very colours D must judge.
         augment_probability: the chance that each augmentation is applied to each image.
         body_options: ``batch_norm``, ``dropout``, ``minibatch_std``, ``spectral_norm``
-            of :func:`gan_helpers.build_discriminator`.
+            of :func:`gan_helpers.build_discriminator` (and ``pack``, which must be 1).
 
     Returns:
         A functional model mapping [float32 (N, S, S, 3) in [-1, 1], float32 (N, label_dim)]
         to float32 (N, 1) in (0, 1).
     """
     policy = parse_augment(augment)
-    if "color" in policy:
-        raise ValueError("d_augment 'color' changes the hair and skin colours a conditional D "
-                         "must judge; use 'translation' and/or 'cutout'")
+    _refuse_colour(policy)
+    if body_options.get("pack", 1) != 1:
+        raise ValueError(_unsupported("pack", body_options["pack"], 1))
     body = build_discriminator(image_size, channels=3 + label_dim, filters=filters, **body_options)
     image = keras.Input(shape=(image_size, image_size, 3), name="image")
     label = keras.Input(shape=(label_dim,), name="label")
@@ -239,24 +238,54 @@ def build_conditional_gan(generator, discriminator, config: GANConfig | None = N
                        beta_1=config.beta_1)
 
 
+UNSUPPORTED: dict[str, str] = {
+    "pack": "each image has its own attributes; a pack would mix them",
+    "ema": "no average of a conditional G is kept",
+    "mode_seeking": "the combined model has no mode-seeking term, and its pairs of faces "
+                    "would be asked for different attributes",
+    "spread_matching": "it needs the fused step, and a conditional run trains with the "
+                       "classic one",
+    "r1_gamma": "it needs the fused step, and a conditional run trains with the classic one",
+}
+"""The :class:`GANConfig` fields the conditional models and their classic step do not
+implement, and why: each must keep its neutral value (:class:`GANConfig`'s default). Every
+other field means what it means for :func:`gan_helpers.training.build_models`, through
+the same mapping (:func:`gan_helpers.training.model_options`); ``d_augment`` may not hold
+``"color"``."""
+
+
+def _unsupported(name: str, value, neutral) -> str:
+    return (f"{name} is not supported for conditional runs ({name}={value!r}: "
+            f"{UNSUPPORTED[name]}); set {name}={neutral!r}")
+
+
+def _refuse_colour(policy) -> None:
+    if "color" in parse_augment(policy):
+        raise ValueError(f"d_augment={','.join(parse_augment(policy))!r}: 'color' changes the hair "
+                         f"and skin colours a conditional D must judge; use 'translation' "
+                         f"and/or 'cutout'")
+
+
+def refuse_unsupported(config: GANConfig) -> None:
+    """Raise ValueError, in one line naming the field and its value, for the first field of
+    :data:`UNSUPPORTED` that ``config`` sets, or colour in its ``d_augment``."""
+    neutral = GANConfig()
+    for name in UNSUPPORTED:
+        value = getattr(config, name)
+        if value != getattr(neutral, name):
+            raise ValueError(_unsupported(name, value, getattr(neutral, name)))
+    _refuse_colour(config.d_augment)
+
+
 def build_conditional_models(config: GANConfig, label_dim: int, seed: int = 0):
-    """Seed, then build the conditional G, D and combined model for ``config``."""
-    if config.ema:
-        raise ValueError("ema is not supported for conditional runs; set ema=0")
-    if config.pack > 1:
-        raise ValueError("pack is not supported for conditional runs (each image has its own "
-                         "attributes); set pack=1")
-    set_seed(seed)
-    with dtype_policy(resolve_precision(config.precision)):
-        generator = build_conditional_generator(config.latent_dim, label_dim, config.image_size,
-                                                config.generator_filters)
-        discriminator = build_conditional_discriminator(
-            config.image_size, label_dim, config.filters, augment=config.d_augment,
-            augment_probability=config.d_augment_p, seed=seed, batch_norm=config.d_batch_norm,
-            dropout=config.d_dropout, minibatch_std=config.minibatch_std,
-            spectral_norm=config.d_spectral_norm)
-        gan = build_conditional_gan(generator, discriminator, config)
-    return generator, discriminator, gan
+    """Seed, then build the conditional G, D and combined model for ``config``:
+    :func:`gan_helpers.training.build_models` with ``label_dim``.
+
+    Raises:
+        ValueError: a field of :data:`UNSUPPORTED` that is not neutral, or colour in
+            ``d_augment``.
+    """
+    return build_models(config, seed, label_dim=label_dim)
 
 
 # --------------------------------------------------------------------------------- runs
@@ -353,8 +382,8 @@ def train_conditional(attributes=None, preset: str = DEFAULT_PRESET, *,
     """
     given = dict(image_size=image_size, epochs=epochs, batch_size=batch_size, **overrides)
     plan = plan_run(LABELLED_FACES, preset, config, run_dir, resume, seed, num_images, 1,
-                    given, epochs_given=epochs is not None)
-    if plan.latest is None:
+                    given, epochs_given=epochs is not None, conditional=True)
+    if plan.folder is None:
         values = condition_values(attributes or DEFAULT_ATTRIBUTES)
         if overrides.get("d_augment") is None and config is None:  # colour would blur the labels
             plan.config.d_augment = ",".join(p for p in parse_augment(plan.config.d_augment)
@@ -362,15 +391,12 @@ def train_conditional(attributes=None, preset: str = DEFAULT_PRESET, *,
         if batch_size is None and config is None:
             plan.config.batch_size = CONDITIONAL_BATCH_SIZE
             plan.config.validate()
-    else:
-        meta = json.loads((plan.run_dir / "config.json").read_text(encoding="utf-8"))
-        if "conditions" not in meta:
-            raise ValueError(f"{plan.run_dir} holds an unconditional run: resume it with "
-                             f"gan_helpers.train (train without --conditional)")
-        values = meta["conditions"]
+    else:  # plan_run opened the folder (config.json read once) and checked its kind
+        values = plan.folder.conditions
         if attributes is not None and tuple(values) != parse_attributes(attributes):
             raise ValueError(f"cannot resume: the run is conditioned on {','.join(values)}, not "
                              f"{','.join(parse_attributes(attributes))}; start a new run folder")
+    refuse_unsupported(plan.config)  # before the faces are rendered
 
     def prepare() -> TrainingJob:
         cfg = plan.config
@@ -379,12 +405,8 @@ def train_conditional(attributes=None, preset: str = DEFAULT_PRESET, *,
         if len(images) < cfg.batch_size:
             raise ValueError(f"{len(images)} faces are fewer than one batch ({cfg.batch_size})")
         onehot = encode_conditions(labels, values)
-        models = build_conditional_models(cfg, onehot.shape[1], plan.seed)
-        fixed_noise = sample_noise(rng_stream(plan.seed, "fixed_noise"), GRID_COLUMNS,
-                                   cfg.latent_dim)
-        run, rng, position = restore_run(ConditionalRun(
-            *models, cfg, plan.run_dir, fixed_noise, data=LABELLED_FACES, seed=plan.seed,
-            num_images=len(images), values=values), plan)
+        run, rng, position = start_run(plan, data=LABELLED_FACES, num_images=len(images),
+                                       conditions=values)
 
         def batches(epoch, skip_batches):
             for real, index in iterate_batches(images, cfg.batch_size, flip=cfg.flip_images,
@@ -406,19 +428,9 @@ def train_conditional(attributes=None, preset: str = DEFAULT_PRESET, *,
 
 
 def load_conditional_run(run_dir) -> ConditionalRun:
-    """Rebuild a conditional run's models from its last checkpoint (to sample or measure)."""
-    run_dir = Path(run_dir)
-    meta, latest = read_run_folder(run_dir)
-    if "conditions" not in meta:
-        raise ValueError(f"{run_dir} holds an unconditional run: load it with gan_helpers.load_run")
-    config, values = GANConfig.from_dict(meta["config"]), meta["conditions"]
-    label_dim = sum(len(options) for options in values.values())
-    models = build_conditional_models(config, label_dim, meta["seed"])
-    state, arrays = ckpt.load_checkpoint(latest, *models)
-    return ConditionalRun(*models, config, run_dir, arrays["fixed_noise"],
-                          history=checkpoint_history(run_dir, state), epoch=state["epoch"],
-                          step=state["step"], data=meta["data"], seed=meta["seed"],
-                          num_images=meta["num_images"], values=values)
+    """Rebuild a conditional run's models from its last checkpoint (to sample or measure):
+    :func:`gan_helpers.training.open_run` with ``conditional=True``."""
+    return open_run(run_dir, conditional=True)
 
 
 # ---------------------------------------------------------------------------- obedience

@@ -5,7 +5,6 @@ import contextlib
 import dataclasses
 import json
 import math
-import os
 import shutil
 import sys
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from . import checkpoint as ckpt
-from . import viz
+from . import files, viz
 from .config import (DEFAULT_PRESET, FIXED_ON_RESUME, QUICK, GANConfig, make_config, quick_value,
                      rng_stream, set_seed)
 from .batches import iterate_batches, scale_images, steps_per_epoch
@@ -25,6 +24,7 @@ from .hardware import resolve_precision
 from .models import build_discriminator, build_generator, dtype_policy
 from .ema import GeneratorEMA
 from .monitor import TrainingMonitor
+from .progress import progress_bar
 
 HISTORY_KEYS = ("step", "epoch", "d_loss", "d_loss_real", "d_loss_fake", "g_loss",
                 "d_real", "d_fake", "seconds")
@@ -85,25 +85,61 @@ def new_run_dir(root="runs", name: str | None = None) -> Path:
     return path
 
 
-def build_models(config: GANConfig, seed: int = 0, strategy=None):
+def model_options(config: GANConfig, seed: int = 0) -> tuple[dict, dict]:
+    """The one mapping from a :class:`GANConfig` to the models' settings.
+
+    Returns:
+        ``(generator, discriminator)``: keyword arguments of
+        :func:`gan_helpers.build_generator` (after ``latent_dim, image_size``) and of
+        :func:`gan_helpers.build_discriminator` (after ``image_size``). The conditional
+        models take the same (:func:`gan_helpers.conditional.build_conditional_generator`
+        and ``build_conditional_discriminator``).
+    """
+    generator = dict(filters=config.generator_filters, upsample=config.g_upsample,
+                     top_filters=config.g_top_filters, codes=config.g_codes)
+    discriminator = dict(filters=config.filters, batch_norm=config.d_batch_norm,
+                         dropout=config.d_dropout, minibatch_std=config.minibatch_std,
+                         augment=config.d_augment, augment_probability=config.d_augment_p,
+                         seed=seed, spectral_norm=config.d_spectral_norm, pack=config.pack)
+    return generator, discriminator
+
+
+def build_models(config: GANConfig, seed: int = 0, strategy=None, label_dim: int | None = None):
     """Seed, then build G, D and the combined model for ``config``, in its precision.
 
     Under a ``tf.distribute`` strategy the models (and their optimisers) are created in its
     scope, with G's BatchNorm synchronised across replicas when there are several.
+
+    Args:
+        label_dim: build the conditional models instead (:mod:`gan_helpers.conditional`),
+            for one-hot labels of this length: G takes ``[z, label]``, D ``[image, label]``.
+            A field those models do not implement, set to anything but its neutral value,
+            is refused (:func:`gan_helpers.conditional.refuse_unsupported`).
+
+    Raises:
+        ValueError: one line, naming a field the conditional models refuse and its value.
     """
+    if label_dim is not None:
+        from . import conditional
+
+        conditional.refuse_unsupported(config)
     set_seed(seed)
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     synchronized = strategy is not None and strategy.num_replicas_in_sync > 1
+    g_options, d_options = model_options(config, seed)
     with scope, dtype_policy(resolve_precision(config.precision)):
-        generator = build_generator(config.latent_dim, config.image_size, filters=config.generator_filters,
-                                    synchronized_bn=synchronized, upsample=config.g_upsample,
-                                    top_filters=config.g_top_filters, codes=config.g_codes)
-        discriminator = build_discriminator(
-            config.image_size, filters=config.filters, batch_norm=config.d_batch_norm,
-            dropout=config.d_dropout, minibatch_std=config.minibatch_std,
-            augment=config.d_augment, augment_probability=config.d_augment_p, seed=seed,
-            spectral_norm=config.d_spectral_norm, pack=config.pack)
-        gan = build_gan(generator, discriminator, config=config)
+        if label_dim is None:
+            generator = build_generator(config.latent_dim, config.image_size,
+                                        synchronized_bn=synchronized, **g_options)
+            discriminator = build_discriminator(config.image_size, **d_options)
+            gan = build_gan(generator, discriminator, config=config)
+        else:
+            generator = conditional.build_conditional_generator(
+                config.latent_dim, label_dim, config.image_size, synchronized_bn=synchronized,
+                **g_options)
+            discriminator = conditional.build_conditional_discriminator(
+                config.image_size, label_dim, **d_options)
+            gan = conditional.build_conditional_gan(generator, discriminator, config)
     return generator, discriminator, gan
 
 
@@ -131,17 +167,10 @@ def _append_history(run: Run) -> None:
     """
     rows, keys = run.history[run.history_saved:], _history_keys(run.config)
     if run.history_saved == 0:
-        for name in ("history.jsonl", "history.csv"):
-            (run.run_dir / name).unlink(missing_ok=True)
-        with open(run.run_dir / "history.csv", "w", encoding="utf-8") as handle:
-            handle.write(",".join(keys) + "\n")
-    with open(run.run_dir / "history.jsonl", "a", encoding="utf-8") as jsonl, \
-            open(run.run_dir / "history.csv", "a", encoding="utf-8") as csv:
-        jsonl.writelines(json.dumps(row) + "\n" for row in rows)
-        csv.writelines(_csv_row(row, keys) + "\n" for row in rows)
-        for handle in (jsonl, csv):
-            handle.flush()
-            os.fsync(handle.fileno())
+        (run.run_dir / "history.jsonl").unlink(missing_ok=True)
+        files.write_text_atomic(run.run_dir / "history.csv", ",".join(keys) + "\n")
+    files.append_text(run.run_dir / "history.jsonl", "".join(json.dumps(row) + "\n" for row in rows))
+    files.append_text(run.run_dir / "history.csv", "".join(_csv_row(row, keys) + "\n" for row in rows))
     run.history_saved = len(run.history)
 
 
@@ -248,7 +277,8 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
             the run's saved configuration is used, with explicit overrides).
         image_size, epochs, batch_size, **overrides: override the preset's values.
             ``epochs`` is the run's total, also when resuming.
-        run_dir: the run folder (default: a new folder under ``runs/``).
+        run_dir: the run folder (default: a new folder under ``runs/``), or, with
+            ``resume=True``, a :class:`RunFolder` already opened (:func:`read_run_folder`).
         resume: continue from the run folder's last checkpoint. ``"auto"``: continue it
             if ``run_dir`` has one, else start a new run there (what a notebook cell
             wants: running it again after a disconnect picks the run up, never deletes
@@ -277,6 +307,8 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
 
     Raises:
         FileNotFoundError: ``resume`` without a checkpoint in ``run_dir``.
+        ValueError: ``resume`` of a conditional run (see
+            :func:`gan_helpers.conditional.train_conditional`).
         TrainingDiverged: a step produced NaN or inf (the last checkpoint stays).
     """
     plan = plan_run(data, preset, config, run_dir, resume, seed, num_images, repeat,
@@ -293,7 +325,8 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
         if strategy is not None and step != "fused":
             raise ValueError("distribute needs step='fused': the classic train_on_batch loop "
                              "runs on one device")
-        run, rng, position = _start_run(plan, data_label, len(loaded), strategy)
+        run, rng, position = start_run(plan, data=data_label,
+                                       num_images=len(loaded) * plan.repeat, strategy=strategy)
         if step == "fused":
             fused = FusedStep(run.generator, run.discriminator, run.gan, plan.config,
                               strategy=strategy)
@@ -322,6 +355,7 @@ class RunPlan:
     num_images: int | None
     repeat: int
     latest: Path | None  # the checkpoint to resume from, or None for a new run
+    folder: "RunFolder | None" = None  # the run folder opened to resume, or None
 
 
 @dataclasses.dataclass
@@ -374,35 +408,44 @@ def run_training(plan: RunPlan, prepare, *, monitor=None, progress: bool = True,
 
 
 def plan_run(data, preset, config, run_dir, resume, seed, num_images, repeat, given: dict,
-             epochs_given: bool) -> RunPlan:
+             epochs_given: bool, conditional: bool = False) -> RunPlan:
     """Resolve the configuration: a new run's from the preset (or ``config``) and the given
-    values, a resumed run's from its folder with the given values changing what may change."""
+    values, a resumed run's from its folder with the given values changing what may change.
+
+    ``run_dir`` may be a :class:`RunFolder` already opened (with ``resume=True``): its
+    ``config.json`` is not read again. ``conditional``: the run to resume must be a
+    conditional one (:mod:`gan_helpers.conditional`), else a plain one.
+    """
     explicit = {k: v for k, v in given.items() if v is not None}
     if explicit.get("precision") == "auto":
         explicit["precision"] = resolve_precision("auto")
+    folder = None
+    if isinstance(run_dir, RunFolder):
+        if resume is not True:
+            raise ValueError(f"an opened run folder is resumed: pass resume=True, got {resume!r}")
+        folder, run_dir = run_dir, run_dir.run_dir
     run_dir = Path(run_dir) if run_dir is not None else None
     if run_dir is not None:
         ckpt.check_drive_mounted(run_dir)  # before "not found": the folder is there, Drive is not
+    latest = None
     if resume == "auto":
         if run_dir is None:
             raise ValueError("resume='auto' needs run_dir: the folder to continue or start")
-        resume = ckpt.latest_checkpoint(run_dir / "checkpoints") is not None
+        latest = ckpt.latest_checkpoint(run_dir / "checkpoints")
+        resume = latest is not None
     elif resume not in (True, False):
         raise ValueError(f"resume must be True, False or 'auto', got {resume!r}")
     if resume:
         if run_dir is None:
             raise ValueError("resume needs run_dir: the folder of the run to continue")
-        if not run_dir.is_dir():
-            raise FileNotFoundError(f"cannot resume: run folder not found: {run_dir}")
-        latest = ckpt.latest_checkpoint(run_dir / "checkpoints")
-        if latest is None:
-            raise FileNotFoundError(f"cannot resume: no complete checkpoint in {run_dir / 'checkpoints'}")
-        meta = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+        folder = folder or read_run_folder(run_dir, resume=True, latest=latest)
+        folder.require(conditional, "resume")
+        meta = folder.meta
         config, changes = _check_resumable(meta["config"], explicit)
         for key, (old, new) in changes.items():
             print(f"resuming {run_dir} with {key}={new} (was {old})")
         return RunPlan(config, run_dir, meta["data"], meta["seed"], meta["num_images"],
-                       meta.get("repeat", 1), latest)
+                       meta.get("repeat", 1), folder.latest, folder)
     if config is None:
         config = make_config(preset, **explicit)
     else:  # a copy: the caller's config stays as it was
@@ -443,43 +486,80 @@ def _load_images(plan: RunPlan, images, progress: bool) -> tuple[np.ndarray, str
     return images, label
 
 
-def _start_run(plan: RunPlan, data_label: str, unique_images: int, strategy):
-    """Build the models and the :class:`Run`, restored from ``plan.latest`` when resuming.
+def make_run(config: GANConfig, run_dir, seed: int, *, data: str, num_images: int,
+             conditions: dict | None = None, strategy=None) -> Run:
+    """A run with new models (:func:`build_models`) and its fixed noise, not yet trained.
 
-    Returns ``(run, rng, (step_in_epoch, elapsed_seconds))``.
+    Args:
+        conditions: a conditional run's attributes and their values, in label order (as
+            ``config.json`` records them): the models are conditional and the run a
+            :class:`gan_helpers.conditional.ConditionalRun`. None: a plain :class:`Run`.
+        data, num_images: what the run trains on (images per epoch).
     """
-    config, seed = plan.config, plan.seed
-    generator, discriminator, gan = build_models(config, seed, strategy=strategy)
-    fixed_noise = sample_noise(rng_stream(seed, "fixed_noise"), FIXED_NOISE_COUNT, config.latent_dim)
-    run = Run(generator, discriminator, gan, config, plan.run_dir, fixed_noise,
-              data=data_label, seed=seed, num_images=unique_images * plan.repeat,
-              ema=GeneratorEMA(generator, config.ema) if config.ema else None)
-    return restore_run(run, plan, strategy)
+    latent_dim = config.latent_dim
+    if conditions is None:
+        generator, discriminator, gan = build_models(config, seed, strategy=strategy)
+        fixed_noise = sample_noise(rng_stream(seed, "fixed_noise"), FIXED_NOISE_COUNT, latent_dim)
+        return Run(generator, discriminator, gan, config, Path(run_dir), fixed_noise, data=data,
+                   seed=seed, num_images=num_images,
+                   ema=GeneratorEMA(generator, config.ema) if config.ema else None)
+    from .conditional import GRID_COLUMNS, ConditionalRun
+
+    label_dim = sum(len(options) for options in conditions.values())
+    generator, discriminator, gan = build_models(config, seed, strategy=strategy,
+                                                 label_dim=label_dim)
+    fixed_noise = sample_noise(rng_stream(seed, "fixed_noise"), GRID_COLUMNS, latent_dim)
+    return ConditionalRun(generator, discriminator, gan, config, Path(run_dir), fixed_noise,
+                          data=data, seed=seed, num_images=num_images, values=conditions)
 
 
-def restore_run(run: Run, plan: RunPlan, strategy=None):
-    """The run's random stream, and, when resuming from ``plan.latest``, its weights,
-    optimisers, fixed noise, history, counters and random state.
+def start_run(plan: RunPlan, *, data: str, num_images: int, conditions: dict | None = None,
+              strategy=None):
+    """The run :func:`run_training` trains: a new one (:func:`make_run`), or the one
+    ``plan`` resumes, opened from its folder (:func:`open_run`'s way) with its history,
+    counters and random stream as its checkpoint left them.
 
-    Returns ``(run, rng, (step_in_epoch, elapsed_seconds))``.
+    Args:
+        data, num_images: as for :func:`make_run`.
+        conditions: a new conditional run's attributes and values (a resumed run has its own).
+
+    Returns:
+        ``(run, rng, (step_in_epoch, elapsed_seconds))``.
     """
-    config = run.config
     rng = rng_stream(plan.seed, "training")
-    if plan.latest is None:
+    if plan.folder is None:
+        run = make_run(plan.config, plan.run_dir, plan.seed, data=data, num_images=num_images,
+                       conditions=conditions, strategy=strategy)
         return run, rng, (0, 0.0)
+    run, state = _open(plan.folder, plan.config, data=data, num_images=num_images,
+                       strategy=strategy)
+    _rewrite_history(run)  # drops rows a crash left beyond the checkpoint
+    run.config.epochs = max(run.config.epochs, run.epoch)  # fewer than done: train none, keep all
+    rng.bit_generator.state = state["rng"]
+    return run, rng, (state["step_in_epoch"], state["seconds"])
+
+
+def _open(folder: "RunFolder", config: GANConfig, *, data: str, num_images: int,
+          strategy=None) -> tuple[Run, dict]:
+    """Build the models ``folder`` holds (conditional when its ``config.json`` says so) for
+    ``config``, and load its newest whole checkpoint into them: weights, optimisers, fixed
+    noise, D's random streams, the EMA, history and counters.
+
+    Returns:
+        ``(run, state)``: the run and the checkpoint's ``state.json``.
+    """
+    run = make_run(config, folder.run_dir, folder.seed, data=data, num_images=num_images,
+                   conditions=folder.conditions, strategy=strategy)
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
-        saved_state, arrays = ckpt.load_checkpoint(plan.latest, run.generator, run.discriminator,
-                                                   run.gan)
+        state, arrays = ckpt.load_checkpoint(folder.latest, run.generator, run.discriminator,
+                                             run.gan)
     run.fixed_noise = arrays["fixed_noise"]
     _restore_seed_states(run.discriminator, arrays)
     if run.ema is not None:
         run.ema.restore(arrays)
-    run.history = checkpoint_history(plan.run_dir, saved_state)
-    _rewrite_history(run)  # drops rows a crash left beyond the checkpoint
-    run.epoch, run.step = saved_state["epoch"], saved_state["step"]
-    config.epochs = max(config.epochs, run.epoch)  # fewer than done: train none, keep all
-    rng.bit_generator.state = saved_state["rng"]
-    return run, rng, (saved_state["step_in_epoch"], saved_state["seconds"])
+    run.history = checkpoint_history(folder.run_dir, state)
+    run.epoch, run.step = state["epoch"], state["step"]
+    return run, state
 
 
 def _rewrite_history(run: Run) -> None:
@@ -501,7 +581,8 @@ def _write_run_files(run: Run, plan: RunPlan, unique_images: int, meta: dict | N
         {"config": run.config.to_dict(), "data": run.data, "seed": plan.seed,
          "num_images": unique_images, "repeat": plan.repeat, **(meta or {})},
         indent=2))
-    np.save(run.run_dir / "fixed_noise.npy", run.fixed_noise)
+    with files.atomic_write(run.run_dir / "fixed_noise.npy") as handle:
+        np.save(handle, run.fixed_noise)
 
 
 def _epoch_loop(job: TrainingJob, plan: RunPlan, *, monitor, progress, checkpoint_minutes,
@@ -522,7 +603,8 @@ def _epoch_loop(job: TrainingJob, plan: RunPlan, *, monitor, progress, checkpoin
             batches = iterate_batches(images, config.batch_size, shuffle=True,
                                       flip=config.flip_images, seed=plan.seed, epoch=run.epoch,
                                       skip_batches=step_in_epoch, repeat=plan.repeat)
-        bar = _progress_bar(steps, step_in_epoch, f"epoch {run.epoch + 1}/{config.epochs}", progress)
+        bar = progress_bar(total=steps, initial=step_in_epoch, unit="step", enabled=progress,
+                           desc=f"epoch {run.epoch + 1}/{config.epochs}")
         for real in batches:
             logs = one_step(real)
             if not all(math.isfinite(v) for v in logs.values()):
@@ -603,15 +685,7 @@ def _warn(run: Run, messages: list[str], bar) -> None:
         run.warnings.append(message)
         if not bar.disable:
             bar.write(f"warning: {message}", file=sys.stdout)
-        with open(run.run_dir / "warnings.txt", "a", encoding="utf-8") as handle:
-            handle.write(message + "\n")
-
-
-def _progress_bar(total: int, initial: int, desc: str, enabled: bool):
-    from tqdm import tqdm
-
-    return tqdm(total=total, initial=initial, desc=desc, unit="step", disable=not enabled,
-                file=sys.stdout, ncols=110, mininterval=1.0)
+        files.append_text(run.run_dir / "warnings.txt", message + "\n")
 
 
 def write_run_figures(run: Run) -> None:
@@ -631,38 +705,117 @@ def write_run_figures(run: Run) -> None:
     viz.save_image_grid(samples, run.run_dir / "samples.png", ncols=ncols)
 
 
-def read_run_folder(run_dir) -> tuple[dict, Path]:
-    """A trained run folder's ``config.json`` and its last complete checkpoint.
+@dataclasses.dataclass(frozen=True)
+class RunFolder:
+    """A trained run folder, opened: its ``config.json`` (read once) and its newest whole
+    checkpoint (:func:`gan_helpers.checkpoint.latest_checkpoint`)."""
+
+    run_dir: Path
+    meta: dict  # config.json: "config", "data", "seed", "num_images", "repeat", ["conditions"]
+    latest: Path
+
+    @property
+    def conditions(self) -> dict | None:
+        """A conditional run's attributes and their values in label order; None: a plain run."""
+        return self.meta.get("conditions")
+
+    @property
+    def seed(self) -> int:
+        return self.meta["seed"]
+
+    @property
+    def config(self) -> GANConfig:
+        """The saved configuration (a field newer than the run has its default)."""
+        return GANConfig.from_dict(self.meta["config"])
+
+    def require(self, conditional: bool, action: str = "load") -> None:
+        """Raise ValueError unless the folder holds a conditional run (``conditional``
+        true) or a plain one (false): one line naming the folder and the function that can
+        ``action`` (``"load"`` or ``"resume"``) what it holds."""
+        if (self.conditions is not None) == bool(conditional):
+            return
+        how = {("load", True): "load it with gan_helpers.conditional.load_conditional_run",
+               ("load", False): "load it with gan_helpers.load_run",
+               ("resume", True): "resume it with gan_helpers.conditional.train_conditional "
+                                 "(train --resume finds it by itself)",
+               ("resume", False): "resume it with gan_helpers.train (train without "
+                                  "--conditional)"}[action, self.conditions is not None]
+        kind = "a conditional" if self.conditions is not None else "an unconditional"
+        raise ValueError(f"{self.run_dir} holds {kind} run: {how}")
+
+
+RUN_FOLDER_KEYS = ("config", "data", "seed", "num_images")  # what config.json must hold
+
+
+def read_run_folder(run_dir, *, resume: bool = False, latest: Path | None = None) -> RunFolder:
+    """Open a trained run folder, building nothing: find its newest whole checkpoint and
+    read its ``config.json`` (once).
+
+    Args:
+        resume: errors begin "cannot resume: ".
+        latest: the newest whole checkpoint, when the caller has just looked for it.
 
     Raises:
-        FileNotFoundError: no such folder, or no complete checkpoint in it.
+        FileNotFoundError: no such folder, no whole checkpoint in it, or no
+            ``config.json``; one line naming the folder.
+        ValueError: the folder is on an unmounted Google Drive, or its ``config.json`` is
+            cut short or not a run's.
     """
     run_dir = Path(run_dir)
+    ckpt.check_drive_mounted(run_dir)  # before "not found": the folder is there, Drive is not
+    cannot = "cannot resume: " if resume else ""
     if not run_dir.is_dir():
-        raise FileNotFoundError(f"run folder not found: {run_dir}")
-    latest = ckpt.latest_checkpoint(run_dir / "checkpoints")
-    if latest is None or not (run_dir / "config.json").exists():
-        raise FileNotFoundError(f"no complete checkpoint in {run_dir}: train it first")
-    return json.loads((run_dir / "config.json").read_text(encoding="utf-8")), latest
+        raise FileNotFoundError(f"{cannot}run folder not found: {run_dir}")
+    latest = latest or ckpt.latest_checkpoint(run_dir / "checkpoints")
+    if latest is None:
+        raise FileNotFoundError(f"cannot resume: no complete checkpoint in {run_dir / 'checkpoints'}"
+                                if resume else f"no complete checkpoint in {run_dir}: train it first")
+    path = run_dir / "config.json"
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{cannot}{run_dir} has checkpoints but no config.json (a copy "
+                                f"that never finished?): copy the whole run folder") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{cannot}{path} is cut short or not JSON ({error}): a copy that "
+                         f"never finished?") from None
+    missing = [key for key in RUN_FOLDER_KEYS if not isinstance(meta, dict) or key not in meta]
+    if missing:
+        raise ValueError(f"{cannot}{path} is not a run's: it has no {missing[0]!r}")
+    return RunFolder(run_dir, meta, latest)
 
 
-def load_run(run_dir) -> Run:
-    """Rebuild a run's models from its last checkpoint (for sampling or evaluation)."""
-    run_dir = Path(run_dir)
-    meta, latest = read_run_folder(run_dir)
-    if "conditions" in meta:
-        raise ValueError(f"{run_dir} holds a conditional run: load it with "
-                         f"gan_helpers.conditional.load_conditional_run")
-    config = GANConfig.from_dict(meta["config"])
-    generator, discriminator, gan = build_models(config, meta["seed"])
-    state, arrays = ckpt.load_checkpoint(latest, generator, discriminator, gan)
-    run = Run(generator, discriminator, gan, config, run_dir, arrays["fixed_noise"],
-              history=checkpoint_history(run_dir, state), epoch=state["epoch"],
-              step=state["step"], data=meta["data"], seed=meta["seed"],
-              num_images=meta["num_images"] * meta.get("repeat", 1),
-              ema=GeneratorEMA(generator, config.ema) if config.ema else None)
+def open_run(run_dir, conditional: bool | None = None) -> Run:
+    """Open any trained run folder, plain or conditional, to sample or measure.
+
+    Reads ``config.json`` once, finds the newest whole checkpoint, builds the models its
+    configuration says (:func:`make_run`: conditional when it records ``"conditions"``) and
+    loads the checkpoint into them.
+
+    Args:
+        conditional: True: the folder must hold a conditional run; False: a plain one;
+            None: either.
+
+    Returns:
+        A :class:`Run`, or a :class:`gan_helpers.conditional.ConditionalRun`.
+
+    Raises:
+        FileNotFoundError, ValueError: see :func:`read_run_folder`; ValueError too for a
+            run of the other kind than ``conditional`` asks for.
+    """
+    folder = read_run_folder(run_dir)
+    if conditional is not None:
+        folder.require(conditional, "load")
+    meta = folder.meta
+    run, _ = _open(folder, folder.config, data=meta["data"],
+                   num_images=meta["num_images"] * meta.get("repeat", 1))
     if run.ema is not None:
-        run.ema.restore(arrays)
         # A checkpoint written inside an epoch holds G's statistics: sample with the average's own.
         run.ema.recalibrate(seed=run.seed)
     return run
+
+
+def load_run(run_dir) -> Run:
+    """Rebuild a (plain) run's models from its last checkpoint, for sampling or evaluation:
+    :func:`open_run` with ``conditional=False``."""
+    return open_run(run_dir, conditional=False)

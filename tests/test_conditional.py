@@ -7,6 +7,7 @@ tests/test_attributes.py), so the obedience assertions leave wide margins.
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -232,3 +233,236 @@ def test_measure_obedience_on_a_tiny_run_gives_shares(tmp_path, classifier):
     assert result["count"] == 32  # 16 combinations x 2
     for key in ("hair_colour", "skin", "all"):
         assert 0.0 <= result[key] <= 1.0
+
+
+# ------------------------------------------------ one way to open a run, one config -> models
+
+def test_one_function_opens_a_conditional_run_and_a_plain_run(faces32, tmp_path):
+    from gan_helpers import training
+
+    trained = _train(tmp_path / "cond", epochs=1)
+    plain = gh.train(images=faces32[:32], run_dir=tmp_path / "plain", epochs=1, progress=False,
+                     **TINY)
+    opened = training.open_run(tmp_path / "cond")
+    assert type(opened) is cond.ConditionalRun and opened.values == VALUES
+    assert (opened.step, opened.epoch, opened.data) == (4, 1, cond.LABELLED_FACES)
+    assert np.array_equal(opened.fixed_noise, trained.fixed_noise)
+    assert opened.history == trained.history
+    assert np.allclose(opened.condition_grid(), trained.condition_grid(), atol=1e-6)
+    assert opened.generator.get_layer("generator").input_shape == (None, 16 + LABEL_DIM)
+    other = training.open_run(tmp_path / "plain")
+    assert type(other) is training.Run and other.step == plain.step == 4
+    assert other.sample(count=2).shape == (2, 32, 32, 3)
+    # The public names are thin wrappers that also say which kind they want.
+    assert cond.load_conditional_run(tmp_path / "cond").step == 4
+    with pytest.raises(ValueError, match=r"cond holds a conditional run: load it with "
+                                         r"gan_helpers.conditional.load_conditional_run"):
+        gh.load_run(tmp_path / "cond")
+    with pytest.raises(ValueError, match=r"plain holds an unconditional run: load it with "
+                                         r"gan_helpers.load_run"):
+        cond.load_conditional_run(tmp_path / "plain")
+    # Resuming with the wrong trainer names the folder and the right one.
+    with pytest.raises(ValueError, match=r"cond holds a conditional run: resume it with "
+                                         r"gan_helpers.conditional.train_conditional"):
+        gh.train(run_dir=tmp_path / "cond", resume=True, progress=False)
+    with pytest.raises(ValueError, match=r"plain holds an unconditional run: resume it with "
+                                         r"gan_helpers.train"):
+        cond.train_conditional(run_dir=tmp_path / "plain", resume=True, progress=False)
+
+
+def _count_config_reads(monkeypatch) -> list:
+    """Every opening of a file named config.json for reading, from now on."""
+    import builtins
+    import io
+    from pathlib import Path
+
+    reads, real_open = [], io.open
+
+    def counting_open(file, mode="r", *args, **kwargs):
+        if isinstance(file, (str, Path)) and Path(file).name == "config.json" and "r" in mode:
+            reads.append(str(file))
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(io, "open", counting_open)  # Path.read_text / Path.open
+    monkeypatch.setattr(builtins, "open", counting_open)
+    return reads
+
+
+def test_a_conditional_resume_reads_config_json_once(tmp_path, monkeypatch):
+    _train(tmp_path / "run", epochs=1)
+    reads = _count_config_reads(monkeypatch)
+    resumed = cond.train_conditional(run_dir=tmp_path / "run", resume=True, epochs=2,
+                                     progress=False)
+    assert resumed.step == 8 and resumed.values == VALUES
+    assert reads == [str(tmp_path / "run" / "config.json")]
+    # The command line opens the folder to check the flags and to pick the trainer, once.
+    reads.clear()
+    assert cli.main(["train", "--resume", "--run-dir", str(tmp_path / "run"), "--epochs", "3",
+                     "--no-progress"]) == 0
+    assert len(reads) == 1
+    assert cond.load_conditional_run(tmp_path / "run").step == 12
+
+
+UNSUPPORTED_VALUES = {"pack": 2, "ema": 0.999, "mode_seeking": 0.5, "spread_matching": 1.0,
+                      "r1_gamma": 10.0}
+
+
+def test_the_refused_fields_are_the_ones_the_conditional_models_lack():
+    assert set(cond.UNSUPPORTED) == set(UNSUPPORTED_VALUES)
+    neutral = gh.GANConfig()
+    for name, value in UNSUPPORTED_VALUES.items():
+        assert value != getattr(neutral, name)
+
+
+@pytest.mark.parametrize("name", sorted(UNSUPPORTED_VALUES))
+def test_an_unsupported_field_is_refused_naming_it_and_its_value(name, tmp_path, monkeypatch):
+    value = UNSUPPORTED_VALUES[name]
+    expected = f"{name} is not supported for conditional runs ({name}={value!r}: "
+    with pytest.raises(ValueError) as info:
+        cond.build_conditional_models(_config(**{name: value}), LABEL_DIM)
+    assert str(info.value).startswith(expected) and len(str(info.value).splitlines()) == 1
+    assert str(info.value).endswith(f"set {name}={getattr(gh.GANConfig(), name)!r}")
+    # train_conditional refuses it before rendering any face, and leaves no folder.
+    monkeypatch.setattr(cond, "load_labelled_faces",
+                        lambda *a, **k: pytest.fail("faces rendered for a refused config"))
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        _train(tmp_path / "run", epochs=1, **{name: value})
+    assert not (tmp_path / "run").exists()
+
+
+def test_colour_augmentation_in_the_config_is_refused_naming_the_value():
+    with pytest.raises(ValueError, match=r"d_augment='color,translation': 'color' changes the "
+                                         r"hair and skin colours"):
+        cond.build_conditional_models(_config(d_augment="color,translation"), LABEL_DIM)
+
+
+def test_the_generator_levers_reach_the_conditional_generator_through_the_shared_mapping():
+    # g_upsample, g_top_filters, g_codes and g_filters were ignored before; now they mean
+    # what they mean for build_models (the codes come from z, which comes first).
+    generator, discriminator, gan = _models(g_upsample="nearest", g_top_filters=8, g_codes=1,
+                                            g_filters=12)
+    body = generator.get_layer("generator")
+    names = [layer.name for layer in body.layers]
+    assert names[0] == "codes" and "nearest_8" in names and body.get_layer("up_32").filters == 8
+    assert body.get_layer("project").units == 4 * 4 * 12 * 4  # g_filters, not filters
+    plain = gh.training.build_models(_config(g_upsample="nearest", g_top_filters=8, g_codes=1,
+                                             g_filters=12))[0]
+    assert [layer.name for layer in plain.layers] == names
+    rng = np.random.default_rng(0)
+    images, conditions = _batch(8)
+    logs = gh.train_step(generator, discriminator, gan, images, rng=rng, config=_config(),
+                         conditions=conditions)
+    assert all(np.isfinite(v) for v in logs.values())
+
+
+# Notebook 07's settings (cells 6, 18, 23 and 25).
+NB07_PRESET, NB07_IMAGE_SIZE, NB07_ATTRIBUTES = "cartoon-v5", 32, ("hair_colour", "skin")
+
+
+def _nb07_config(**overrides):
+    return gh.make_config(NB07_PRESET, image_size=NB07_IMAGE_SIZE, d_augment="translation",
+                          **overrides)
+
+
+def _conditional_models_before_the_shared_mapping(config, label_dim, seed=0):
+    """build_conditional_models as it was before it went through training.build_models
+    (2026-12, verbatim but for the module prefixes): the reference for notebook 07's models."""
+    from gan_helpers.config import parse_augment
+    from gan_helpers.gan import compile_gan, latent_size
+    from gan_helpers.hardware import resolve_precision
+    from gan_helpers.models import DiffAugment, dtype_policy
+
+    keras, layers = gh.keras, gh.keras.layers
+    gh.set_seed(seed)
+    with dtype_policy(resolve_precision(config.precision)):
+        body = gh.build_generator(config.latent_dim + label_dim, config.image_size,
+                                  filters=config.generator_filters)
+        z = keras.Input(shape=(config.latent_dim,), name="z")
+        label = keras.Input(shape=(label_dim,), name="label")
+        z_and_label = layers.Concatenate(name="z_and_label")([z, label])
+        generator = keras.Model([z, label], body(z_and_label), name="conditional_generator")
+
+        size, policy = config.image_size, parse_augment(config.d_augment)
+        body = gh.build_discriminator(size, channels=3 + label_dim, filters=config.filters,
+                                      batch_norm=config.d_batch_norm, dropout=config.d_dropout,
+                                      minibatch_std=config.minibatch_std,
+                                      spectral_norm=config.d_spectral_norm)
+        image = keras.Input(shape=(size, size, 3), name="image")
+        label = keras.Input(shape=(label_dim,), name="label")
+        seen = DiffAugment(policy, seed=seed, probability=config.d_augment_p)(image) \
+            if policy else image
+        maps = layers.Reshape((1, 1, label_dim))(label)
+        maps = layers.UpSampling2D(size=size, name="label_maps")(maps)
+        image_and_label = layers.Concatenate(name="image_and_label")([seen, maps])
+        discriminator = keras.Model([image, label], body(image_and_label),
+                                    name="conditional_discriminator")
+
+        z = keras.Input(shape=(latent_size(generator),), name="z")
+        label = keras.Input(shape=generator.inputs[1].shape[1:], name="label")
+        gan = keras.Model([z, label], discriminator([generator([z, label]), label]),
+                          name="conditional_gan")
+        compile_gan(gan, discriminator, lr_d=config.lr_d, lr_g=config.lr_g,
+                    beta_1=config.beta_1)
+    return generator, discriminator, gan
+
+
+def _describe(model, prefix=""):
+    rows = []
+    for layer in model.layers:
+        rows.append((prefix + layer.name, type(layer).__name__,
+                     [tuple(t.shape) for t in getattr(layer, "outputs", None) or [layer.output]]))
+        if hasattr(layer, "layers"):
+            rows += _describe(layer, f"{prefix}{layer.name}/")
+    return rows
+
+
+@pytest.mark.parametrize("overrides", [
+    {},  # cell 23: build_conditional_models(config, LABEL_DIM, seed=SEED)
+    {"batch_size": 64, "epochs": 63},  # cell 25: train_conditional's config
+    {"minibatch_std": 0, "d_dropout": 0.2, "d_batch_norm": True, "d_spectral_norm": True,
+     "d_augment_p": 0.5, "g_filters": 48},  # the other levers the old code passed on
+], ids=["cell23", "cell25", "d_levers"])
+def test_notebook_07s_conditional_models_are_the_same_as_before(overrides):
+    keras = gh.keras
+    config = _nb07_config(**overrides)
+    keras.backend.clear_session()  # Keras' own layer names count up within a session
+    before = _conditional_models_before_the_shared_mapping(config, LABEL_DIM, seed=0)
+    keras.backend.clear_session()
+    after = cond.build_conditional_models(config, LABEL_DIM, seed=0)
+    z = gh.sample_noise(np.random.default_rng(1), 4, config.latent_dim)
+    labels = np.eye(LABEL_DIM, dtype=np.float32)[[0, 3, 5, 7]]
+    for old, new in zip(before, after):
+        assert (new.name, type(new)) == (old.name, type(old))
+        assert [t.name for t in new.inputs] == [t.name for t in old.inputs]
+        assert _describe(new) == _describe(old)
+        assert [(w.path, tuple(w.shape)) for w in new.weights] == \
+               [(w.path, tuple(w.shape)) for w in old.weights]
+        for a, b in zip(new.weights, old.weights):
+            assert np.array_equal(a.numpy(), b.numpy()), a.path
+    for old, new in zip(before[1:], after[1:]):  # D and the combined model: same optimisers
+        assert [type(new.optimizer), float(new.optimizer.learning_rate), new.optimizer.beta_1] == \
+               [type(old.optimizer), float(old.optimizer.learning_rate), old.optimizer.beta_1]
+    images = [np.asarray(models[0]([z, labels], training=False)) for models in (before, after)]
+    assert np.array_equal(images[0], images[1])
+    assert np.array_equal(np.asarray(before[1]([images[0], labels])),
+                          np.asarray(after[1]([images[1], labels])))
+
+
+def test_notebook_07s_default_conditional_config_still_builds_and_trains(tmp_path):
+    config = _nb07_config()
+    values = cond.condition_values(NB07_ATTRIBUTES)
+    images, labels = cond.load_labelled_faces(64, NB07_IMAGE_SIZE, NB07_ATTRIBUTES,
+                                              progress=False)
+    label_dim = cond.encode_conditions({n: labels[n][:1] for n in values}, values).shape[1]
+    generator, discriminator, gan = cond.build_conditional_models(config, label_dim, seed=0)
+    real = gh.scale_images(images[:config.batch_size])
+    asked = cond.encode_conditions({n: labels[n][:config.batch_size] for n in values}, values)
+    logs = gh.train_step(generator, discriminator, gan, real, rng=np.random.default_rng(0),
+                         config=config, conditions=asked)
+    assert all(np.isfinite(v) for v in logs.values())
+    # Cell 25's call, on 64 faces for one epoch: one batch of 64.
+    run = cond.train_conditional(NB07_ATTRIBUTES, NB07_PRESET, image_size=NB07_IMAGE_SIZE,
+                                 num_images=64, epochs=1, run_dir=tmp_path / "run", seed=0,
+                                 resume="auto", progress=False)
+    assert run.step == 1 and run.config.batch_size == 64 and run.values == values
+    assert run.config.d_augment == "translation" and run.config.beta_1 == 0.5

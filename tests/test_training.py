@@ -287,3 +287,48 @@ def test_a_checkpoint_from_before_appended_history_still_resumes(faces32, tmp_pa
     (run_dir / "history.jsonl").unlink()
     resumed = gh.train(run_dir=run_dir, resume=True, epochs=2, images=faces32[:64], progress=False)
     assert [row["step"] for row in resumed.history] == list(range(1, 9))
+
+
+def test_open_run_opens_a_plain_run_folder_like_load_run(faces32, tmp_path):
+    trained = _train(faces32, tmp_path / "run")
+    opened = training.open_run(tmp_path / "run")
+    assert type(opened) is training.Run and opened.step == trained.step == 4
+    assert opened.data == "<array>" and opened.num_images == 64 and opened.seed == 0
+    assert np.array_equal(opened.fixed_noise, trained.fixed_noise)
+    assert opened.history == trained.history
+    for a, b in zip(opened.generator.get_weights(), trained.generator.get_weights()):
+        assert np.array_equal(a, b)
+    assert training.open_run(tmp_path / "run", conditional=False).step == 4
+    assert gh.load_run(tmp_path / "run").step == 4  # the public name, a thin wrapper
+    with pytest.raises(ValueError, match=r"run holds an unconditional run: load it with "
+                                         r"gan_helpers.load_run"):
+        training.open_run(tmp_path / "run", conditional=True)
+    folder = training.read_run_folder(tmp_path / "run")
+    assert folder.conditions is None and folder.config == trained.config
+    assert folder.latest == checkpoint.latest_checkpoint(tmp_path / "run" / "checkpoints")
+
+
+def test_opening_a_run_folder_names_the_folder_and_what_is_missing(faces32, tmp_path):
+    def one_line_error(error_type, run_dir, **kwargs):
+        with pytest.raises(error_type) as info:
+            training.open_run(run_dir, **kwargs)
+        message = str(info.value)
+        assert len(message.splitlines()) == 1 and str(run_dir) in message, message
+        return message
+
+    assert "run folder not found" in one_line_error(FileNotFoundError, tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    assert "no complete checkpoint" in one_line_error(FileNotFoundError, tmp_path / "empty")
+    run_dir = tmp_path / "run"
+    _train(faces32, run_dir)
+    config_json = (run_dir / "config.json").read_text()
+    (run_dir / "config.json").unlink()
+    assert "has checkpoints but no config.json" in one_line_error(FileNotFoundError, run_dir)
+    with pytest.raises(FileNotFoundError, match=r"cannot resume: .* no config.json"):
+        gh.train(run_dir=run_dir, resume=True, progress=False)
+    (run_dir / "config.json").write_text(config_json[:40])  # a copy cut short
+    assert "cut short or not JSON" in one_line_error(ValueError, run_dir)
+    (run_dir / "config.json").write_text(json.dumps({"config": {}}))
+    assert "is not a run's: it has no 'data'" in one_line_error(ValueError, run_dir)
+    (run_dir / "config.json").write_text(config_json)
+    assert training.open_run(run_dir).step == 4
