@@ -425,8 +425,6 @@ def plan_run(data, preset, config, run_dir, resume, seed, num_images, repeat, gi
             raise ValueError(f"an opened run folder is resumed: pass resume=True, got {resume!r}")
         folder, run_dir = run_dir, run_dir.run_dir
     run_dir = Path(run_dir) if run_dir is not None else None
-    if run_dir is not None:
-        ckpt.check_drive_mounted(run_dir)  # before "not found": the folder is there, Drive is not
     latest = None
     if resume == "auto":
         if run_dir is None:
