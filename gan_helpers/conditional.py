@@ -172,8 +172,7 @@ def build_conditional_generator(latent_dim: int, label_dim: int, image_size: int
     """G(z, label): the DCGAN generator, fed z and the one-hot label side by side.
 
     Args:
-        body_options: ``upsample``, ``top_filters``, ``codes`` (read from the start of
-            z, which comes first), ``synchronized_bn`` of :func:`gan_helpers.build_generator`.
+        body_options: ``synchronized_bn`` of :func:`gan_helpers.build_generator`.
 
     Returns:
         A functional model mapping [float32 (N, latent_dim), float32 (N, label_dim)] to
@@ -188,17 +187,15 @@ def build_conditional_generator(latent_dim: int, label_dim: int, image_size: int
 
 def build_conditional_discriminator(image_size: int, label_dim: int, filters: int = 64,
                                     augment: str = "", seed: int | None = None,
-                                    name: str = "conditional_discriminator",
-                                    augment_probability: float = 1.0, **body_options):
+                                    name: str = "conditional_discriminator", **body_options):
     """D(image, label): the DCGAN discriminator, fed the image with the label as extra channels.
 
     Args:
         augment: a DiffAugment policy for the image (before the label joins it, so the
             label is never shifted or cut); ``"color"`` is refused, as it changes the
             very colours D must judge.
-        augment_probability: the chance that each augmentation is applied to each image.
         body_options: ``batch_norm``, ``dropout``, ``minibatch_std``, ``spectral_norm``
-            of :func:`gan_helpers.build_discriminator` (and ``pack``, which must be 1).
+            of :func:`gan_helpers.build_discriminator`.
 
     Returns:
         A functional model mapping [float32 (N, S, S, 3) in [-1, 1], float32 (N, label_dim)]
@@ -206,12 +203,10 @@ def build_conditional_discriminator(image_size: int, label_dim: int, filters: in
     """
     policy = parse_augment(augment)
     _refuse_colour(policy)
-    if body_options.get("pack", 1) != 1:
-        raise ValueError(_unsupported("pack", body_options["pack"], 1))
     body = build_discriminator(image_size, channels=3 + label_dim, filters=filters, **body_options)
     image = keras.Input(shape=(image_size, image_size, 3), name="image")
     label = keras.Input(shape=(label_dim,), name="label")
-    seen = DiffAugment(policy, seed=seed, probability=augment_probability)(image) if policy else image
+    seen = DiffAugment(policy, seed=seed)(image) if policy else image
     maps = layers.Reshape((1, 1, label_dim))(label)
     maps = layers.UpSampling2D(size=image_size, name="label_maps")(maps)  # (N, S, S, label_dim)
     image_and_label = layers.Concatenate(name="image_and_label")([seen, maps])
@@ -239,12 +234,7 @@ def build_conditional_gan(generator, discriminator, config: GANConfig | None = N
 
 
 UNSUPPORTED: dict[str, str] = {
-    "pack": "each image has its own attributes; a pack would mix them",
     "ema": "no average of a conditional G is kept",
-    "mode_seeking": "the combined model has no mode-seeking term, and its pairs of faces "
-                    "would be asked for different attributes",
-    "spread_matching": "it needs the fused step, and a conditional run trains with the "
-                       "classic one",
     "r1_gamma": "it needs the fused step, and a conditional run trains with the classic one",
 }
 """The :class:`GANConfig` fields the conditional models and their classic step do not

@@ -16,8 +16,7 @@ import numpy as np
 
 from ._tf import keras, quiet_first_run, tf
 from .config import GANConfig
-from .gan import draw_discriminator_inputs, mode_seeking_loss, sample_noise
-from .models import pack_size
+from .gan import draw_discriminator_inputs, sample_noise
 
 _bce_mean = keras.losses.BinaryCrossentropy()  # mean over the batch, as D and the GAN compile it
 
@@ -39,28 +38,6 @@ def discriminator_logits(discriminator, images, training: bool = True):
         raise ValueError(f"{discriminator.name} does not end in the 'probability' sigmoid "
                          "of gan_helpers.build_discriminator")
     return tf.cast(_apply_layers(discriminator.layers[:-1], images, training), tf.float32)
-
-
-def discriminator_features(discriminator, images, training: bool = True):
-    """D's features: the output of its ``flatten`` layer, the input of its logit."""
-    return _apply_layers(discriminator.layers[:_flatten_index(discriminator) + 1], images, training)
-
-
-def _flatten_index(discriminator) -> int:
-    names = [layer.name for layer in discriminator.layers]
-    if "flatten" not in names:
-        raise ValueError(f"{discriminator.name} has no 'flatten' layer as "
-                         "gan_helpers.build_discriminator builds")
-    return names.index("flatten")
-
-
-def spread_matching_loss(fake_features, real_features, weight: float):
-    """``weight`` · mean over features of (σ_fake − σ_real)², over the mean of σ_real²:
-    0 when each of D's features varies over G's batch as it does over the real batch."""
-    fake_std = tf.math.reduce_std(tf.cast(fake_features, tf.float32), axis=0)
-    real_std = tf.stop_gradient(tf.math.reduce_std(tf.cast(real_features, tf.float32), axis=0))
-    gap = tf.reduce_mean(tf.square(fake_std - real_std))
-    return weight * gap / (tf.reduce_mean(tf.square(real_std)) + 1e-8)
 
 
 def r1_penalty(discriminator, real, gamma: float):
@@ -90,11 +67,7 @@ class FusedStep:
             not identical with, a single-device run.
 
     The logs match :func:`gan_helpers.train_step`: ``d_loss``, ``d_loss_real``,
-    ``d_loss_fake``, ``g_loss``, ``d_real`` and ``d_fake`` (and ``g_mode_seeking``, the
-    term G's loss adds to ``g_loss`` when ``config.mode_seeking`` is on, and
-    ``g_spread_matching``, the :func:`spread_matching_loss` it adds when
-    ``config.spread_matching`` is on: only this step has that one, as the combined
-    model's ``train_on_batch`` never sees D's inner features).
+    ``d_loss_fake``, ``g_loss``, ``d_real`` and ``d_fake``.
 
     With ``config.r1_gamma`` on, D's loss gains :func:`r1_penalty` on the real half every
     :data:`R1_EVERY` iterations (counted by D's optimiser, so a resumed run keeps the
@@ -109,7 +82,6 @@ class FusedStep:
         self.generator, self.discriminator, self.gan = generator, discriminator, gan
         self.config = config or GANConfig()
         self.latent_dim = int(generator.input_shape[-1])
-        self.pack = pack_size(discriminator)
         self.strategy = strategy
         self.replicas = strategy.num_replicas_in_sync if strategy is not None else 1
         # Build both optimisers outside the graph, on the variables each one updates.
@@ -131,7 +103,7 @@ class FusedStep:
     def _step(self, real, z_d, z_g, real_labels, fake_labels, *fake_noise, r1=False):
         generator, discriminator = self.generator, self.discriminator
         d_optimizer, g_optimizer = discriminator.optimizer, self.gan.optimizer
-        halves = tf.shape(real_labels)[0]  # D's scores per half: one per image, or per pack
+        halves = tf.shape(real_labels)[0]  # D's scores per half: one per image
         d_labels = tf.concat([real_labels, fake_labels], axis=0)
 
         # D's half, as train_discriminator: fakes from G in training mode, one update on
@@ -154,27 +126,11 @@ class FusedStep:
 
         # G's half, as the combined model's train_on_batch with D frozen.
         discriminator.trainable = False
-        ones = tf.ones((tf.shape(z_g)[0] // self.pack, 1), tf.float32)
+        ones = tf.ones((tf.shape(z_g)[0], 1), tf.float32)
         with tf.GradientTape() as tape:
-            g_images = generator(z_g, training=True)
-            extra = {}
-            if self.config.spread_matching:  # D's features, then the rest of D on them
-                features = discriminator_features(discriminator, g_images)
-                g_scores = _apply_layers(
-                    discriminator.layers[_flatten_index(discriminator) + 1:], features)
-                real_features = discriminator_features(discriminator, real)
-                spread = spread_matching_loss(features, real_features,
-                                              self.config.spread_matching) / self.replicas
-                extra["g_spread_matching"] = spread * float(self.replicas)
-            else:
-                g_scores = discriminator(g_images, training=True)
+            g_scores = discriminator(generator(z_g, training=True), training=True)
             g_loss = _bce_mean(ones, g_scores)
-            total = g_loss if not self.config.spread_matching else g_loss + spread
-            if self.config.mode_seeking:  # as the combined model's ModeSeeking layer adds it
-                term = mode_seeking_loss(g_images, self.config.mode_seeking) / self.replicas
-                total = total + term
-                extra["g_mode_seeking"] = term * float(self.replicas)
-            scaled = g_optimizer.scale_loss(total)
+            scaled = g_optimizer.scale_loss(g_loss)
         g_vars = generator.trainable_variables
         g_optimizer.apply(tape.gradient(scaled, g_vars), g_vars)
 
@@ -182,8 +138,7 @@ class FusedStep:
         # (so summed gradients are the global mean's); the logs undo it.
         real_scores, fake_scores = scores[:halves], scores[halves:]
         n = float(self.replicas)
-        if r1:
-            extra["d_r1"] = penalty * n
+        extra = {"d_r1": penalty * n} if r1 else {}
         return {
             "d_loss": d_loss * n,
             "d_loss_real": _bce_mean(real_labels, real_scores) * n,
@@ -201,8 +156,7 @@ class FusedStep:
         instance noise already added, and the fakes' share of it (None when off).
         """
         real = np.asarray(real_images, np.float32)
-        z_d, labels, noise = draw_discriminator_inputs(rng, real.shape, self.latent_dim, self.config,
-                                                       self.pack)
+        z_d, labels, noise = draw_discriminator_inputs(rng, real.shape, self.latent_dim, self.config)
         fake_noise = None
         if noise is not None:  # added in float32 by TensorFlow, as the classic step does
             batch = real.shape[0]
@@ -217,10 +171,9 @@ class FusedStep:
         inputs = (real, z_d, z_g, labels[:halves], labels[halves:])
         if fake_noise is not None:
             inputs += (fake_noise,)
-        if self.strategy is not None and batch % (self.replicas * self.pack):
+        if self.strategy is not None and batch % self.replicas:
             raise ValueError(f"batch_size ({batch}) must be a multiple of the "
-                             f"{self.replicas} replicas of the distribution strategy"
-                             + (f" times pack ({self.pack})" if self.pack > 1 else ""))
+                             f"{self.replicas} replicas of the distribution strategy")
         r1 = bool(self.config.r1_gamma) and \
             int(self.discriminator.optimizer.iterations.numpy()) % R1_EVERY == 0
         with quiet_first_run(self, (r1, *(np.shape(x) for x in inputs))):

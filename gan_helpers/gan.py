@@ -27,7 +27,6 @@ import numpy as np
 
 from ._tf import keras, quiet_first_run, tf
 from .config import GANConfig
-from .models import pack_size
 
 _TRAIN_MODE_CALLS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
@@ -129,49 +128,6 @@ def compile_discriminator(discriminator, lr_d: float = 2e-4, beta_1: float = 0.5
     return discriminator
 
 
-def mode_seeking_loss(images, weight: float):
-    """``weight`` over the mean absolute difference between the batch's two halves.
-
-    A mode-seeking term (after Mao et al. 2019, "Mode Seeking GANs"): image i of the first
-    half is paired with image i of the second, and G's loss grows as the pairs grow alike,
-    so G is paid for turning different noise into different faces. Mao et al. divide each
-    pair's image distance by its noise distance; for independent N(0, 1) noise that
-    distance is the same on average, so the weight absorbs it here.
-    """
-    images = tf.cast(images, tf.float32)
-    half = tf.shape(images)[0] // 2
-    distance = tf.reduce_mean(tf.abs(images[:half] - images[half:2 * half]))
-    return weight / (distance + 1e-5)
-
-
-class ModeSeeking(keras.layers.Layer):
-    """Passes G's images on unchanged; in training, adds :func:`mode_seeking_loss` to the
-    loss of the model it sits in (the combined GAN, between G and D).
-
-    The term of the last training call is kept in ``last_term``, so G's step can log the
-    adversarial loss and the term apart (:func:`train_generator`).
-    """
-
-    def __init__(self, weight: float, **kwargs):
-        super().__init__(**kwargs)
-        self.weight = float(weight)
-        self.last_term = self.add_weight(shape=(), initializer="zeros", trainable=False,
-                                         dtype="float32", name="last_term")
-
-    def call(self, images, training=None):
-        if training:
-            term = mode_seeking_loss(images, self.weight)
-            self.add_loss(term)
-            self.last_term.assign(term)
-        return images
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        return {**super().get_config(), "weight": self.weight}
-
-
 def build_gan(generator, discriminator, lr_d: float = 2e-4, lr_g: float = 2e-4,
               beta_1: float = 0.5, config: GANConfig | None = None) -> keras.Sequential:
     """Stack G and a frozen D into the combined model that trains the generator.
@@ -182,8 +138,6 @@ def build_gan(generator, discriminator, lr_d: float = 2e-4, lr_g: float = 2e-4,
         generator, discriminator: models from :func:`build_generator` and
             :func:`build_discriminator` with matching image shapes.
         lr_d, lr_g, beta_1: Adam settings; ``config`` overrides them when given.
-        config: also adds a :class:`ModeSeeking` layer between G and D when its
-            ``mode_seeking`` weight is above 0.
 
     Returns:
         ``keras.Sequential([generator, discriminator])``, compiled with the generator's
@@ -197,10 +151,7 @@ def build_gan(generator, discriminator, lr_d: float = 2e-4, lr_g: float = 2e-4,
         raise ValueError(
             f"generator makes images of shape {g_shape} but the discriminator expects {d_shape}"
         )
-    layers = [generator, discriminator]
-    if config is not None and config.mode_seeking:
-        layers.insert(1, ModeSeeking(config.mode_seeking, name="mode_seeking"))
-    return compile_gan(keras.Sequential(layers, name="gan"), discriminator,
+    return compile_gan(keras.Sequential([generator, discriminator], name="gan"), discriminator,
                        lr_d=lr_d, lr_g=lr_g, beta_1=beta_1)
 
 
@@ -300,7 +251,7 @@ def count_changed_weights(snapshot: list[np.ndarray], model, trainable_only: boo
 
 
 def draw_discriminator_inputs(rng: np.random.Generator, image_shape: tuple, latent_dim: int,
-                              config: GANConfig, pack: int = 1):
+                              config: GANConfig):
     """The random draws of D's half of an iteration, in their fixed order.
 
     Noise for the fakes, then the real and fake labels (and flips), then the instance
@@ -310,20 +261,16 @@ def draw_discriminator_inputs(rng: np.random.Generator, image_shape: tuple, late
 
     Args:
         image_shape: (N, S, S, C) of the real batch.
-        pack: how many images D scores at once (:func:`gan_helpers.models.pack_size`):
-            one label per pack.
 
     Returns:
         ``(z, labels, instance_noise)``: z float32 (N, latent_dim); labels float32
-        (2N / pack, 1), real first; instance noise float64 (2N, S, S, C), real first, or
+        (2N, 1), real first; instance noise float64 (2N, S, S, C), real first, or
         None when off.
     """
     batch = int(image_shape[0])
-    if batch % pack:
-        raise ValueError(f"a batch of {batch} images cannot be cut into packs of {pack}")
     z = sample_noise(rng, batch, latent_dim)
     real_labels, fake_labels = sample_labels(
-        rng, batch // pack, config.real_label_range, config.fake_label_range,
+        rng, batch, config.real_label_range, config.fake_label_range,
         config.label_flip_prob)
     noise = None
     if config.instance_noise_std > 0:
@@ -333,7 +280,6 @@ def draw_discriminator_inputs(rng: np.random.Generator, image_shape: tuple, late
 
 FUSED_ONLY = {
     "r1_gamma": "train_on_batch cannot take D's gradient at its input",
-    "spread_matching": "the combined model never sees D's features",
 }
 """The loss terms only :class:`gan_helpers.fused.FusedStep` computes, and why the classic
 ``train_on_batch`` step cannot."""
@@ -372,7 +318,7 @@ def train_discriminator(generator, discriminator, real_images, *, rng: np.random
     config = config or GANConfig()
     refuse_fused_only(config, "r1_gamma")
     z, labels, noise = draw_discriminator_inputs(
-        rng, tuple(real_images.shape), latent_size(generator), config, pack_size(discriminator))
+        rng, tuple(real_images.shape), latent_size(generator), config)
     # Fakes made in training mode, as the generator sees itself in its own step (trap 2).
     fake_images = generate_training_mode(generator, z if conditions is None else [z, conditions])
     ops = keras.ops
@@ -403,20 +349,13 @@ def train_generator(generator, discriminator, gan, batch_size: int, *,
     ``gan`` also takes ``conditions``, float32 (batch_size, L), the attributes asked for.
 
     Returns:
-        ``g_loss`` and ``g_d_fake`` (mean D(G(z)) seen by G's step, before its update); with
-        a :class:`ModeSeeking` layer in ``gan``, ``g_loss`` is the adversarial part alone
-        and ``g_mode_seeking`` the term it added.
+        ``g_loss`` and ``g_d_fake`` (mean D(G(z)) seen by G's step, before its update).
     """
     discriminator.trainable = False  # trap 1 again: frozen right before G's step
     z = sample_noise(rng, batch_size, latent_size(generator))
     logs = batch_logs(gan, z if conditions is None else [z, conditions],
-                      np.ones((batch_size // pack_size(discriminator), 1), np.float32))
-    result = {"g_loss": logs["loss"], "g_d_fake": logs["mean_score"]}
-    for layer in gan.layers:
-        if isinstance(layer, ModeSeeking):
-            result["g_mode_seeking"] = float(layer.last_term.numpy())
-            result["g_loss"] -= result["g_mode_seeking"]
-    return result
+                      np.ones((batch_size, 1), np.float32))
+    return {"g_loss": logs["loss"], "g_d_fake": logs["mean_score"]}
 
 
 def train_step(generator, discriminator, gan, real_images, *, rng: np.random.Generator,
@@ -433,11 +372,8 @@ def train_step(generator, discriminator, gan, real_images, *, rng: np.random.Gen
 
     Returns:
         ``d_loss``, ``d_loss_real``, ``d_loss_fake``, ``g_loss``, ``d_real`` (mean D(x))
-        and ``d_fake`` (mean D(G(z))), as floats; and ``g_mode_seeking`` when ``gan``
-        has a :class:`ModeSeeking` layer.
+        and ``d_fake`` (mean D(G(z))), as floats.
     """
-    if config is not None:
-        refuse_fused_only(config, "spread_matching")
     logs = train_discriminator(generator, discriminator, real_images, rng=rng, config=config,
                                conditions=conditions)
     g_logs = train_generator(generator, discriminator, gan, int(real_images.shape[0]), rng=rng,

@@ -11,7 +11,7 @@ import contextlib
 import numpy as np
 
 from ._tf import keras, tf
-from .config import CODE_SIZE, G_UPSAMPLING, SUPPORTED_IMAGE_SIZES, parse_augment
+from .config import SUPPORTED_IMAGE_SIZES, parse_augment
 
 layers = keras.layers
 ops = keras.ops
@@ -43,80 +43,8 @@ def _check_image_size(image_size: int) -> int:
     return {32: 3, 64: 4, 128: 5}[image_size]
 
 
-@keras.saving.register_keras_serializable(package="gan_helpers")
-class Pack(layers.Layer):
-    """Judge ``size`` images at once: PacGAN's packing (Lin et al. 2018).
-
-    Each group of ``size`` consecutive images becomes one input with ``size`` times the
-    channels, so D scores a pack, not an image: (N, H, W, C) -> (N / size, H, W, size * C).
-    A pack of fakes from a collapsed generator holds the same face twice, which real packs
-    never do, so D can punish collapse from its first convolution on. D's later layers see
-    ``size`` times fewer inputs: with the same images per step, D costs about that much
-    less. Packs never straddle D's real and fake halves when the half size is a multiple
-    of ``size``; each pack gets one label.
-    """
-
-    def __init__(self, size: int = 2, **kwargs):
-        super().__init__(**kwargs)
-        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-            raise ValueError(f"size must be a positive integer, got {size!r}")
-        self.size = int(size)  # GANConfig accepts NumPy integers; the config JSON wants an int
-
-    def call(self, inputs):
-        height, width, channels = inputs.shape[1:]
-        grouped = ops.reshape(inputs, (-1, self.size, height, width, channels))
-        grouped = ops.transpose(grouped, (0, 2, 3, 1, 4))  # (packs, H, W, size, C)
-        return ops.reshape(grouped, (-1, height, width, self.size * channels))
-
-    def compute_output_shape(self, input_shape):
-        batch = None if input_shape[0] is None else input_shape[0] // self.size
-        return (batch, *input_shape[1:3], input_shape[3] * self.size)
-
-    def get_config(self):
-        return {**super().get_config(), "size": self.size}
-
-
-@keras.saving.register_keras_serializable(package="gan_helpers")
-class LatentCodes(layers.Layer):
-    """Read the first ``codes`` groups of 10 numbers of z as one-hot choices.
-
-    Each group becomes a one-hot vector that marks its largest number, so for Gaussian z
-    each code picks one of 10 categories with equal chance; the rest of z passes through
-    unchanged. A generator only ever sees continuous noise otherwise, and a continuous
-    map from it to a face must pass through in-between faces wherever the data has
-    discrete parts (one hair style or another, nothing halfway): the codes give G
-    switches it can tie such parts to. Unsupervised: nothing tells G which part a code
-    should choose. z itself is never trained, so the missing gradient of the arg-max
-    costs nothing; the layer has no weights and acts alike in training and inference.
-    """
-
-    def __init__(self, codes: int = 1, **kwargs):
-        super().__init__(**kwargs)
-        if isinstance(codes, bool) or not isinstance(codes, (int, np.integer)) or codes < 1:
-            raise ValueError(f"codes must be a positive integer, got {codes!r}")
-        self.codes = int(codes)
-
-    def call(self, inputs):
-        width = self.codes * CODE_SIZE
-        groups = ops.reshape(inputs[:, :width], (-1, self.codes, CODE_SIZE))
-        one_hot = ops.one_hot(ops.argmax(groups, axis=-1), CODE_SIZE, dtype=inputs.dtype)
-        return ops.concatenate([ops.reshape(one_hot, (-1, width)), inputs[:, width:]], axis=-1)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        return {**super().get_config(), "codes": self.codes}
-
-
-def pack_size(discriminator) -> int:
-    """How many images ``discriminator`` scores at once: its :class:`Pack` layer's size, or 1."""
-    return next((layer.size for layer in discriminator.layers if isinstance(layer, Pack)), 1)
-
-
 def forward_flops(model) -> int:
-    """Multiply-adds x2 of one image through ``model``'s Dense and convolution layers
-    (a discriminator that scores packs of images: a pack's cost over its size)."""
+    """Multiply-adds x2 of one image through ``model``'s Dense and convolution layers."""
     total = 0
     for layer in model.layers:
         name = type(layer).__name__
@@ -128,7 +56,7 @@ def forward_flops(model) -> int:
         elif name == "Conv2DTranspose":
             in_h, in_w = layer.input.shape[1:3]
             total += 2 * in_h * in_w * int(np.prod(layer.kernel.shape))
-    return total // pack_size(model)
+    return total
 
 
 def iteration_flops(generator, discriminator, batch_size: int) -> int:
@@ -194,18 +122,11 @@ class DiffAugment(layers.Layer):
             ``"translation"`` (shift by up to 1/8 of the side, padding with 0) and
             ``"cutout"`` (a square of half the side set to 0), comma-separated.
         seed: seed of the layer's own random stream.
-        probability: the chance that each operation is applied to each image (drawn
-            per image and per operation, as in ADA, Karras et al. 2020); 1 (DiffAugment's
-            own setting) applies every operation to every image and draws nothing extra.
     """
 
-    def __init__(self, policy="color,translation,cutout", seed: int | None = None,
-                 probability: float = 1.0, **kwargs):
+    def __init__(self, policy="color,translation,cutout", seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         self.policy = ",".join(parse_augment(policy))
-        if not 0.0 < probability <= 1.0:
-            raise ValueError(f"DiffAugment probability must be in (0, 1], got {probability!r}")
-        self.probability = float(probability)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
@@ -219,7 +140,6 @@ class DiffAugment(layers.Layer):
         x = inputs
         batch = ops.shape(x)[0]
         for name in self.policy.split(","):
-            before = x
             if name == "color":
                 x = x + (self._uniform(batch, dtype=x.dtype) - 0.5)
                 mean_pixel = ops.mean(x, axis=3, keepdims=True)
@@ -230,8 +150,6 @@ class DiffAugment(layers.Layer):
                 x = self._translate(x, batch)
             elif name == "cutout":
                 x = self._cutout(x, batch)
-            if self.probability < 1.0:  # each image keeps this operation's result or not
-                x = ops.where(self._uniform(batch) < self.probability, x, before)
         return x
 
     def _translate(self, x, batch):
@@ -270,8 +188,7 @@ class DiffAugment(layers.Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "policy": self.policy, "seed": self.seed,
-                "probability": self.probability}
+        return {**super().get_config(), "policy": self.policy, "seed": self.seed}
 
 
 def _init(seed=None):
@@ -352,9 +269,6 @@ def build_generator(
     bn_momentum: float = 0.9,
     name: str = "generator",
     synchronized_bn: bool = False,
-    upsample: str = "transpose",
-    top_filters: int = 0,
-    codes: int = 0,
 ) -> keras.Sequential:
     """Build the DCGAN generator: noise z -> image.
 
@@ -368,17 +282,6 @@ def build_generator(
         synchronized_bn: BatchNorm statistics over the whole batch across devices, for
             training under a ``tf.distribute`` strategy with several replicas (the same
             statistics a single device computes).
-        upsample: ``"transpose"`` (DCGAN: a 4x4 transposed convolution with stride 2
-            per doubling) or ``"nearest"`` (nearest-neighbour upsampling, then a 3x3
-            convolution: every output pixel gets the same number of kernel taps, so no
-            checkerboard pattern can appear; Odena et al. 2016).
-        top_filters: 0 (DCGAN): the last doubling draws the image's channels directly
-            from the hidden layer at half the size. Above 0: it draws this many feature
-            maps at the full size instead (BatchNorm, ReLU), and a 3x3 convolution turns
-            them into the image, so G has one hidden layer at the size where the
-            smallest parts (eyes, mouths) are drawn.
-        codes: read the first ``codes`` groups of 10 numbers of z as one-hot choices
-            (a :class:`LatentCodes` layer first; 0: off, z is used as it is).
 
     Returns:
         A model mapping float32 (N, latent_dim) to float32 (N, S, S, channels) in [-1, 1].
@@ -386,51 +289,27 @@ def build_generator(
     blocks = _check_image_size(image_size)
     if latent_dim < 1 or channels < 1 or filters < 1:
         raise ValueError("latent_dim, channels and filters must be positive integers")
-    if not isinstance(top_filters, (int, np.integer)) or top_filters < 0:
-        raise ValueError(f"top_filters must be 0 (off) or a positive integer, got {top_filters!r}")
     width = filters * 2 ** (blocks - 1)  # 512 for 64 px with filters=64
     model = keras.Sequential(name=name)
     model.add(keras.Input(shape=(latent_dim,), name="z"))
-    if codes:
-        if codes * CODE_SIZE > latent_dim:
-            raise ValueError(f"codes ({codes}) x {CODE_SIZE} must not exceed latent_dim ({latent_dim})")
-        model.add(LatentCodes(codes, name="codes"))
     model.add(layers.Dense(4 * 4 * width, use_bias=False, kernel_initializer=_init(), name="project"))
     model.add(layers.Reshape((4, 4, width), name="to_4x4"))
     model.add(layers.BatchNormalization(momentum=bn_momentum, synchronized=synchronized_bn,
                                         name="bn_4"))
     model.add(layers.ReLU(name="relu_4"))
-    if upsample not in G_UPSAMPLING:
-        raise ValueError(f"upsample must be one of {', '.join(G_UPSAMPLING)}, got {upsample!r}")
-
-    def doubling(out_channels, size, use_bias=False, name=None):
-        # Every layer is named after the image size it outputs (up_8, bn_8, ...): the names
-        # are the same in every build, so the optimisers' slots are saved by name.
-        name = name or f"up_{size}"
-        if upsample == "transpose":
-            return [layers.Conv2DTranspose(out_channels, 4, strides=2, padding="same",
-                                           use_bias=use_bias, kernel_initializer=_init(),
-                                           name=name)]
-        return [layers.UpSampling2D(2, interpolation="nearest", name=f"nearest_{size}"),
-                layers.Conv2D(out_channels, 3, padding="same", use_bias=use_bias,
-                              kernel_initializer=_init(), name=name)]
-
-    # The hidden doublings' widths, halving from ``width``; with top_filters, one more at
-    # the full size, so the image comes from a 3x3 convolution instead of a doubling.
-    widths = [width // 2 ** block for block in range(1, blocks)] + ([int(top_filters)] if top_filters else [])
+    # Each doubling is a 4x4 transposed convolution with stride 2, named after the image
+    # size it outputs (up_8, bn_8, ...): the names are the same in every build, so the
+    # optimisers' slots are saved by name.
     size = 4
-    for hidden in widths:
+    for block in range(1, blocks):
         size *= 2
-        for layer in doubling(hidden, size):
-            model.add(layer)
+        model.add(layers.Conv2DTranspose(width // 2 ** block, 4, strides=2, padding="same",
+                                         use_bias=False, kernel_initializer=_init(), name=f"up_{size}"))
         model.add(layers.BatchNormalization(momentum=bn_momentum, synchronized=synchronized_bn,
                                             name=f"bn_{size}"))
         model.add(layers.ReLU(name=f"relu_{size}"))
-    if top_filters:
-        model.add(layers.Conv2D(channels, 3, padding="same", kernel_initializer=_init(), name="to_image"))
-    else:
-        for layer in doubling(channels, size * 2, use_bias=True, name="to_image"):
-            model.add(layer)
+    model.add(layers.Conv2DTranspose(channels, 4, strides=2, padding="same", use_bias=True,
+                                     kernel_initializer=_init(), name="to_image"))
     model.add(layers.Activation("tanh", dtype="float32", name="tanh"))
     return model
 
@@ -446,8 +325,6 @@ def build_discriminator(
     seed: int | None = None,
     name: str = "discriminator",
     spectral_norm: bool = False,
-    augment_probability: float = 1.0,
-    pack: int = 1,
 ) -> keras.Sequential:
     """Build the DCGAN discriminator: image -> probability that it is real.
 
@@ -466,13 +343,9 @@ def build_discriminator(
         seed: seed of the augmentation's random stream.
         spectral_norm: wrap every convolution and the output layer in
             :class:`SpectralNorm` (Miyato et al. 2018).
-        augment_probability: the chance that each augmentation is applied to each image.
-        pack: score this many consecutive images at once (a :class:`Pack` layer after the
-            augmentation; 1: one image per score, as in DCGAN).
 
     Returns:
-        A model mapping float32 (N, S, S, channels) in [-1, 1] to float32 (N / pack, 1)
-        in (0, 1).
+        A model mapping float32 (N, S, S, channels) in [-1, 1] to float32 (N, 1) in (0, 1).
     """
     blocks = _check_image_size(image_size)
     if not 0.0 <= dropout < 1.0:
@@ -480,9 +353,7 @@ def build_discriminator(
     model = keras.Sequential(name=name)
     model.add(keras.Input(shape=(image_size, image_size, channels), name="image"))
     if parse_augment(augment):
-        model.add(DiffAugment(augment, seed=seed, probability=augment_probability, name="augment"))
-    if pack > 1:
-        model.add(Pack(pack, name="pack"))
+        model.add(DiffAugment(augment, seed=seed, name="augment"))
     def normalised(layer):
         return SpectralNorm(layer, name=f"sn_{layer.name}") if spectral_norm else layer
 

@@ -95,12 +95,10 @@ def model_options(config: GANConfig, seed: int = 0) -> tuple[dict, dict]:
         models take the same (:func:`gan_helpers.conditional.build_conditional_generator`
         and ``build_conditional_discriminator``).
     """
-    generator = dict(filters=config.generator_filters, upsample=config.g_upsample,
-                     top_filters=config.g_top_filters, codes=config.g_codes)
+    generator = dict(filters=config.filters)
     discriminator = dict(filters=config.filters, batch_norm=config.d_batch_norm,
                          dropout=config.d_dropout, minibatch_std=config.minibatch_std,
-                         augment=config.d_augment, augment_probability=config.d_augment_p,
-                         seed=seed, spectral_norm=config.d_spectral_norm, pack=config.pack)
+                         augment=config.d_augment, seed=seed, spectral_norm=config.d_spectral_norm)
     return generator, discriminator
 
 
@@ -144,13 +142,9 @@ def build_models(config: GANConfig, seed: int = 0, strategy=None, label_dim: int
 
 
 def _history_keys(config: GANConfig) -> tuple[str, ...]:
-    """``history.csv``'s columns: :data:`HISTORY_KEYS`, then ``g_mode_seeking`` (the term G's
-    loss adds, logged apart from ``g_loss``) when ``config.mode_seeking`` is on, likewise
-    ``g_spread_matching`` for ``config.spread_matching``, and ``d_r1`` (D's R1 penalty,
+    """``history.csv``'s columns: :data:`HISTORY_KEYS`, then ``d_r1`` (D's R1 penalty,
     logged apart from ``d_loss``) when ``config.r1_gamma`` is on."""
-    return (HISTORY_KEYS + (("g_mode_seeking",) if config.mode_seeking else ())
-            + (("g_spread_matching",) if config.spread_matching else ())
-            + (("d_r1",) if config.r1_gamma else ()))
+    return HISTORY_KEYS + (("d_r1",) if config.r1_gamma else ())
 
 
 def _csv_row(row: dict, keys: tuple[str, ...]) -> str:
@@ -270,9 +264,8 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
 
     Args:
         data: ``"cartoon-faces"`` or a folder of images.
-        preset: ``"cartoon"`` (default), one of its predecessors ``"cartoon-v5"`` …
-            ``"cartoon-v1"``, or a seed recipe ``"dcgan"``, ``"mlwhiz"``, ``"surma"``; see
-            ``PRESETS``.
+        preset: ``"cartoon"`` (default), the previous default ``"cartoon-v5"``, or a
+            seed recipe ``"dcgan"``, ``"mlwhiz"``, ``"surma"``; see ``PRESETS``.
         config: a full :class:`GANConfig` instead of ``preset`` (ignored when resuming:
             the run's saved configuration is used, with explicit overrides).
         image_size, epochs, batch_size, **overrides: override the preset's values.

@@ -48,7 +48,6 @@ LEVERS: dict[str, dict] = {
     "flip": {"label_flip_prob": 0.05},
     # 2026-11-26, against today's default (batches of 32, shifts only), for coverage:
     "sn": {"d_spectral_norm": True},
-    "g64": {"g_filters": 64},
     "f64": {"filters": 64},
     "mbstd8": {"minibatch_std": 8},
     "ema": {"ema": 0.999},

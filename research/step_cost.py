@@ -7,7 +7,7 @@ every few iterations, such as the lazy R1 penalty, is counted) and its ratio to 
 all measured in this one run, then its counted GFLOP per iteration
 (``gan_helpers.bench.iteration_flops``) and their ratio:
 
-    python research/step_cost.py --variants "default;r1_gamma=0.3;spread_matching=1" [--rounds 6]
+    python research/step_cost.py --variants "default;r1_gamma=0.3;ema=0.999" [--rounds 6]
 
 Variants are separated by ``;``, overrides inside one by ``,``; ``default`` is no override.
 """
@@ -80,7 +80,7 @@ def time_variants(variants: dict[str, dict], rounds: int, block: int,
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--variants", default="default;r1_gamma=0.3;spread_matching=1")
+    parser.add_argument("--variants", default="default;r1_gamma=0.3;ema=0.999")
     parser.add_argument("--rounds", type=int, default=6, help="blocks per variant")
     parser.add_argument("--block", type=int, default=12, help="timed iterations per block")
     args = parser.parse_args(argv)

@@ -109,9 +109,9 @@ def test_bench_prints_speeds_ratios_and_one_json_line(capsys):
     # the CPU's vector extensions, so a reader can tell which published row is theirs
     if gh.describe_hardware()["kind"] == "CPU":
         assert gh.describe_hardware()["cpu_vector"] in lines[0]
-    # FLOPs are counted from the layers: the full-width 64 px DCGAN pair (cartoon-v1) is
-    # ~160 GFLOP per iteration, the default's half-width pair a quarter of that.
-    generator, discriminator, _ = build_models(gh.make_config("cartoon-v1"), seed=0)
+    # FLOPs are counted from the layers: the full-width 64 px DCGAN pair is ~160 GFLOP per
+    # iteration, the default's half-width pair a quarter of that.
+    generator, discriminator, _ = build_models(gh.make_config("dcgan"), seed=0)
     assert forward_flops(discriminator) > 0
     assert 120e9 < iteration_flops(generator, discriminator, 64) < 200e9
     generator, discriminator, _ = build_models(gh.make_config(), seed=0)

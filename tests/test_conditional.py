@@ -72,8 +72,8 @@ def test_unknown_or_repeated_attributes_and_colour_augmentation_are_refused():
         cond.parse_attributes(["skin", "skin"])
     with pytest.raises(ValueError, match="'color' changes the hair and skin colours"):
         cond.build_conditional_discriminator(32, LABEL_DIM, 8, augment="color,translation")
-    with pytest.raises(ValueError, match="pack is not supported for conditional runs"):
-        cond.build_conditional_models(gh.make_config(image_size=32, pack=2), LABEL_DIM)
+    with pytest.raises(ValueError, match="ema is not supported for conditional runs"):
+        cond.build_conditional_models(gh.make_config(image_size=32, ema=0.999), LABEL_DIM)
 
 
 def test_conditional_models_have_the_right_shapes_and_sequential_bodies():
@@ -303,8 +303,7 @@ def test_a_conditional_resume_reads_config_json_once(tmp_path, monkeypatch):
     assert cond.load_conditional_run(tmp_path / "run").step == 12
 
 
-UNSUPPORTED_VALUES = {"pack": 2, "ema": 0.999, "mode_seeking": 0.5, "spread_matching": 1.0,
-                      "r1_gamma": 10.0}
+UNSUPPORTED_VALUES = {"ema": 0.999, "r1_gamma": 10.0}
 
 
 def test_the_refused_fields_are_the_ones_the_conditional_models_lack():
@@ -336,18 +335,12 @@ def test_colour_augmentation_in_the_config_is_refused_naming_the_value():
         cond.build_conditional_models(_config(d_augment="color,translation"), LABEL_DIM)
 
 
-def test_the_generator_levers_reach_the_conditional_generator_through_the_shared_mapping():
-    # g_upsample, g_top_filters, g_codes and g_filters were ignored before; now they mean
-    # what they mean for build_models (the codes come from z, which comes first).
-    generator, discriminator, gan = _models(g_upsample="nearest", g_top_filters=8, g_codes=1,
-                                            g_filters=12)
+def test_the_width_reaches_the_conditional_generator_through_the_shared_mapping():
+    generator, discriminator, gan = _models(filters=12)
     body = generator.get_layer("generator")
-    names = [layer.name for layer in body.layers]
-    assert names[0] == "codes" and "nearest_8" in names and body.get_layer("up_32").filters == 8
-    assert body.get_layer("project").units == 4 * 4 * 12 * 4  # g_filters, not filters
-    plain = gh.training.build_models(_config(g_upsample="nearest", g_top_filters=8, g_codes=1,
-                                             g_filters=12))[0]
-    assert [layer.name for layer in plain.layers] == names
+    assert body.get_layer("project").units == 4 * 4 * 12 * 4
+    plain = gh.training.build_models(_config(filters=12))[0]
+    assert [layer.name for layer in plain.layers] == [layer.name for layer in body.layers]
     rng = np.random.default_rng(0)
     images, conditions = _batch(8)
     logs = gh.train_step(generator, discriminator, gan, images, rng=rng, config=_config(),
@@ -376,7 +369,7 @@ def _conditional_models_before_the_shared_mapping(config, label_dim, seed=0):
     gh.set_seed(seed)
     with dtype_policy(resolve_precision(config.precision)):
         body = gh.build_generator(config.latent_dim + label_dim, config.image_size,
-                                  filters=config.generator_filters)
+                                  filters=config.filters)
         z = keras.Input(shape=(config.latent_dim,), name="z")
         label = keras.Input(shape=(label_dim,), name="label")
         z_and_label = layers.Concatenate(name="z_and_label")([z, label])
@@ -389,8 +382,7 @@ def _conditional_models_before_the_shared_mapping(config, label_dim, seed=0):
                                       spectral_norm=config.d_spectral_norm)
         image = keras.Input(shape=(size, size, 3), name="image")
         label = keras.Input(shape=(label_dim,), name="label")
-        seen = DiffAugment(policy, seed=seed, probability=config.d_augment_p)(image) \
-            if policy else image
+        seen = DiffAugment(policy, seed=seed)(image) if policy else image
         maps = layers.Reshape((1, 1, label_dim))(label)
         maps = layers.UpSampling2D(size=size, name="label_maps")(maps)
         image_and_label = layers.Concatenate(name="image_and_label")([seen, maps])
@@ -420,7 +412,7 @@ def _describe(model, prefix=""):
     {},  # cell 23: build_conditional_models(config, LABEL_DIM, seed=SEED)
     {"batch_size": 64, "epochs": 63},  # cell 25: train_conditional's config
     {"minibatch_std": 0, "d_dropout": 0.2, "d_batch_norm": True, "d_spectral_norm": True,
-     "d_augment_p": 0.5, "g_filters": 48},  # the other levers the old code passed on
+     "filters": 48},  # the other levers the old code passed on
 ], ids=["cell23", "cell25", "d_levers"])
 def test_notebook_07s_conditional_models_are_the_same_as_before(overrides):
     keras = gh.keras

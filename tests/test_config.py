@@ -21,7 +21,7 @@ def test_presets_build_valid_configs():
 def test_the_default_is_the_previous_default_without_adams_momentum():
     # docs/results.md: beta_1 0 won at the full budget; cartoon-v5 keeps DCGAN's 0.5 to
     # compare against, and nothing else differs between the two.
-    new, old = config.PRESETS["cartoon"], config.PRESETS["cartoon-v5"]
+    new, old = config.make_config("cartoon").to_dict(), config.make_config("cartoon-v5").to_dict()
     assert new["beta_1"] == 0.0 and old["beta_1"] == 0.5
     assert {k: v for k, v in new.items() if k != "beta_1"} == {k: v for k, v in old.items() if k != "beta_1"}
     assert config.make_config().beta_1 == 0.0
@@ -40,7 +40,7 @@ def test_overrides_apply_and_none_is_ignored():
     ("lr_d", -1.0, "lr_d"),
     ("real_label_range", (0.9, 0.8), "real_label_range"),
     ("label_flip_prob", 1.5, "label_flip_prob"),
-    ("d_augment_p", 0.0, "d_augment_p"),
+    ("ema", 1.0, "ema"),
 ])
 def test_bad_values_name_the_field(field, value, needle):
     with pytest.raises(ValueError, match=needle):
@@ -53,16 +53,56 @@ def test_minibatch_groups_must_divide_the_batch():
     assert config.make_config("dcgan", batch_size=30).batch_size == 30
 
 
-def test_packs_must_divide_the_batch_and_hold_whole_minibatch_groups():
-    with pytest.raises(ValueError, match="pack must be a positive integer"):
-        config.make_config("cartoon", pack=0)
-    with pytest.raises(ValueError, match=r"batch_size \(64\) must be a multiple of pack \(3\)"):
-        config.make_config("dcgan", pack=3)
-    # 32 images make 16 packs of 2 per half, which groups of 4 divide; 8 packs of 4 too.
-    assert config.make_config("cartoon", pack=2).pack == 2
-    with pytest.raises(ValueError, match=r"batch_size \(24\) must be a multiple of "
-                                         r"pack x minibatch_std \(4 x 4\)"):
-        config.make_config("cartoon", pack=4, batch_size=24)
+def test_a_bare_config_is_the_default_recipe_not_dcgan():
+    assert config.GANConfig() == config.make_config()
+    assert config.PRESETS[config.DEFAULT_PRESET] == {}
+    bare = config.GANConfig()
+    assert (bare.beta_1, bare.batch_size, bare.filters) == (0.0, 32, 32)
+    dcgan = config.make_config("dcgan")
+    assert (dcgan.beta_1, dcgan.batch_size, dcgan.filters) == (0.5, 64, 64)
+
+
+def test_the_presets_are_the_default_the_previous_default_and_the_seed_recipes():
+    assert sorted(config.PRESETS) == ["cartoon", "cartoon-v5", "dcgan", "mlwhiz", "surma"]
+    # Every preset names only fields GANConfig has, and changes each from its default.
+    defaults = config.GANConfig().to_dict()
+    for name, values in config.PRESETS.items():
+        for field, value in values.items():
+            assert field in defaults, (name, field)
+            assert config.GANConfig(**{field: value}).to_dict()[field] != defaults[field], (name, field)
+
+
+def _saved(**fields):
+    """A config.json's values as an older version of the package wrote them."""
+    return {**config.make_config("cartoon-v5").to_dict(), **fields}
+
+
+@pytest.mark.parametrize("field,neutral", sorted(config.RETIRED_FIELDS.items()))
+def test_a_retired_field_at_its_neutral_value_still_loads(field, neutral):
+    loaded = config.GANConfig.from_dict(_saved(**{field: neutral}))
+    assert loaded == config.make_config("cartoon-v5")
+    assert not hasattr(loaded, field)
+
+
+@pytest.mark.parametrize("field,value", [
+    ("pack", 2), ("g_codes", 3), ("g_upsample", "nearest"), ("g_filters", 48),
+    ("g_top_filters", 16), ("mode_seeking", 0.1), ("spread_matching", 1.0), ("d_augment_p", 0.5),
+])
+def test_a_retired_field_that_was_on_is_refused_in_one_line_naming_it(field, value):
+    with pytest.raises(ValueError, match=f"^{field}={value!r} was retired") as error:
+        config.GANConfig.from_dict(_saved(**{field: value}))
+    assert "\n" not in str(error.value)
+
+
+def test_g_filters_equal_to_filters_meant_the_same_width_and_loads():
+    assert config.GANConfig.from_dict(_saved(g_filters=32)).filters == 32
+
+
+def test_retired_fields_are_not_accepted_as_new_settings():
+    with pytest.raises(ValueError, match="^pack=2 was retired"):
+        config.make_config("cartoon", pack=2)
+    with pytest.raises(TypeError):
+        config.GANConfig(pack=2)
 
 
 def test_unknown_preset_and_field():

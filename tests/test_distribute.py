@@ -35,18 +35,11 @@ SCRIPT = textwrap.dedent("""
     strategy = make_strategy(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
     single_logs, single = run(None)
     dist_logs, dist = run(strategy)
-    # Packs of 2: each replica gets 4 packs a half and their 4 labels. (Without minibatch-std:
-    # with it, G's weights drift apart after the first step by up to one learning rate on this
-    # machine, a difference not yet understood; the single-device step is unaffected.)
-    packed = config.__class__(**{**config.to_dict(), "pack": 2, "minibatch_std": 0})
-    (packed_logs, packed_single), (packed_dist_logs, packed_dist) = run(None, packed), run(strategy, packed)
     print(json.dumps({
         "replicas": strategy.num_replicas_in_sync,
         "max_weight_diff": max(float(np.max(np.abs(a - b))) for a, b in zip(single, dist)),
         "max_change": max(float(np.max(np.abs(a - b))) for a, b in zip(single, run(None)[1])),
         "log_diff": max(abs(a[k] - b[k]) for a, b in zip(single_logs, dist_logs) for k in a),
-        "packed_log_diff": max(abs(a[k] - b[k]) for a, b in zip(packed_logs, packed_dist_logs) for k in a),
-        "packed_weight_diff": max(float(np.max(np.abs(a - b))) for a, b in zip(packed_single, packed_dist)),
         "weights_moved": float(np.max(np.abs(single[0] - build_models(config, seed=0)[0].weights[0].numpy()))),
         # a whole run through train(), with the default DiffAugment, then resumed
         "train_steps": gh.train(images=(real * 127.5 + 127.5).astype(np.uint8), epochs=1,
@@ -69,7 +62,6 @@ def test_mirrored_step_on_two_cpu_devices_matches_one_device(tmp_path):
     assert result["max_change"] == 0.0  # the single-device run repeats itself exactly
     assert result["max_weight_diff"] < 1e-4, result
     assert result["log_diff"] < 1e-4, result
-    assert result["packed_log_diff"] < 1e-4 and result["packed_weight_diff"] < 1e-4, result
     assert result["train_steps"] == 2 and result["resumed_steps"] == 4
 
 

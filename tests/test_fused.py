@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import gan_helpers as gh
-from gan_helpers.fused import R1_EVERY, FusedStep, r1_penalty, spread_matching_loss
+from gan_helpers.fused import R1_EVERY, FusedStep, r1_penalty
 from gan_helpers.training import build_models
 
 SMALL = dict(image_size=32, batch_size=8, filters=8, latent_dim=16)
@@ -23,8 +23,6 @@ def _real(seed):
     dict(preset="mlwhiz", minibatch_std=0, instance_noise_std=0.1, label_flip_prob=0.2),
     dict(d_batch_norm=True, d_augment="", minibatch_std=0),  # frozen BatchNorm in G's step
     dict(d_spectral_norm=True),  # power iteration only in D's own step
-    dict(mode_seeking=1.0),  # the combined model's ModeSeeking layer adds to G's loss
-    dict(pack=2),  # PacGAN: one score and one label per pair of images
 ])
 def test_fused_step_matches_the_classic_iteration(overrides):
     config, (g1, d1, gan1), (g2, d2, gan2) = _pair(**overrides)
@@ -96,42 +94,3 @@ def test_the_classic_step_refuses_r1():
     with pytest.raises(ValueError, match="r1_gamma needs the fused step"):
         gh.train_step(generator, discriminator, gan, _real(0), rng=np.random.default_rng(0),
                       config=config)
-
-
-def test_spread_matching_is_zero_for_alike_spreads_and_the_weight_for_a_collapse():
-    real = np.random.default_rng(0).normal(0, 2, (64, 10)).astype("float32")
-    assert float(spread_matching_loss(real[::-1], real, 3.0)) == pytest.approx(0, abs=1e-6)
-    collapsed = np.repeat(real[:1], 64, axis=0)  # every sample the same: no spread at all
-    assert float(spread_matching_loss(collapsed, real, 3.0)) == pytest.approx(3.0, rel=1e-4)
-    half = real * 0.5
-    assert 0 < float(spread_matching_loss(half, real, 3.0)) < 3.0
-
-
-def test_spread_matching_adds_its_term_to_g_step_only():
-    config, (g1, d1, gan1), (g2, d2, gan2) = _pair(spread_matching=2.0)
-    with_term = FusedStep(g1, d1, gan1, config)
-    without = FusedStep(g2, d2, gan2, gh.make_config(**SMALL))
-    rng1, rng2 = np.random.default_rng(5), np.random.default_rng(5)
-    logs, plain = with_term(_real(0), rng=rng1), without(_real(0), rng=rng2)
-    assert logs["g_spread_matching"] > 0 and "g_spread_matching" not in plain
-    # D's step is untouched, and g_loss logs the BCE alone (D's update was the same).
-    for key in ("d_loss", "d_real", "d_fake", "g_loss"):
-        assert logs[key] == pytest.approx(plain[key], rel=1e-4, abs=1e-5), key
-    for w1, w2 in zip(d1.weights, d2.weights):
-        np.testing.assert_allclose(w1.numpy(), w2.numpy(), rtol=1e-4, atol=1e-6)
-    assert any(not np.allclose(w1.numpy(), w2.numpy(), rtol=1e-4, atol=1e-6)
-               for w1, w2 in zip(g1.trainable_weights, g2.trainable_weights))
-    with pytest.raises(ValueError, match="spread_matching needs the fused step"):
-        gh.train_step(g2, d2, gan2, _real(1), rng=rng2, config=config)
-
-
-def test_spread_matching_and_mode_seeking_add_up():
-    both, (g1, d1, gan1), (g2, d2, gan2) = _pair(spread_matching=2.0, mode_seeking=1.0)
-    logs = FusedStep(g1, d1, gan1, both)(_real(0), rng=np.random.default_rng(5))
-    alone = FusedStep(g2, d2, gan2, gh.make_config(**SMALL, mode_seeking=1.0))(
-        _real(0), rng=np.random.default_rng(5))
-    assert logs["g_spread_matching"] > 0 and logs["g_mode_seeking"] > 0
-    assert logs["g_mode_seeking"] == pytest.approx(alone["g_mode_seeking"], rel=1e-4)
-    # G's update differs from mode seeking's alone: the spread term was not dropped.
-    assert any(not np.allclose(w1.numpy(), w2.numpy(), rtol=1e-4, atol=1e-6)
-               for w1, w2 in zip(g1.trainable_weights, g2.trainable_weights))

@@ -42,20 +42,6 @@ def test_d_learns_in_its_step_and_stays_frozen_in_g_step():
         _check_one_iteration(generator, discriminator, gan, 8, rng)
 
 
-def test_packed_d_learns_in_its_step_and_stays_frozen_in_g_step():
-    gh.set_seed(0)
-    generator = gh.build_generator(16, 32, filters=8)
-    discriminator = gh.build_discriminator(32, filters=8, pack=2, minibatch_std=2)
-    gan = gh.build_gan(generator, discriminator)
-    rng = np.random.default_rng(0)
-    for _ in range(2):
-        _check_one_iteration(generator, discriminator, gan, 8, rng)
-    logs = gh.train_discriminator(generator, discriminator, _real(8), rng=rng)
-    assert 0 < logs["d_real"] < 1 and 0 < logs["d_fake"] < 1
-    with pytest.raises(ValueError, match="a batch of 7 images cannot be cut into packs of 2"):
-        gh.train_discriminator(generator, discriminator, _real(7), rng=rng)
-
-
 def test_semantics_hold_over_many_iterations_and_a_batch_size_change():
     generator, discriminator, gan = _models()
     rng = np.random.default_rng(1)
@@ -211,40 +197,3 @@ def test_batch_logs_are_the_batchs_own_not_a_running_mean():
     loss_easy = gh.gan.batch_logs(model, x_easy, y)["loss"]  # logit 4: about 0.018
     loss_hard = gh.gan.batch_logs(model, x_hard, y)["loss"]  # logit -4: about 4.02
     assert loss_easy < 0.05 and abs(loss_hard - 4.018) < 0.01  # a running mean would be ~2.0
-
-
-def test_mode_seeking_loss_grows_as_the_two_halves_grow_alike():
-    rng = np.random.default_rng(0)
-    face = rng.uniform(-1, 1, (1, 8, 8, 3)).astype("float32")
-    varied = rng.uniform(-1, 1, (8, 8, 8, 3)).astype("float32")
-    nearly_alike = np.repeat(face, 8, axis=0) + rng.normal(0, 0.01, (8, 8, 8, 3)).astype("float32")
-    loss = lambda images, weight=1.0: float(gh.gan.mode_seeking_loss(images, weight))
-    # Uniform halves differ by 2/3 on average per pixel: the term is about 1.5.
-    assert 1.3 < loss(varied) < 1.7
-    assert loss(nearly_alike) > 50 * loss(varied)
-    assert loss(varied, 0.5) == pytest.approx(0.5 * loss(varied), rel=1e-6)
-
-
-def test_mode_seeking_adds_its_term_to_g_step_and_nothing_to_d_step():
-    config = GANConfig(image_size=32, latent_dim=16, filters=8, batch_size=8, mode_seeking=0.5)
-    gh.set_seed(0)
-    generator = gh.build_generator(16, 32, filters=8)
-    discriminator = gh.build_discriminator(32, filters=8)  # no DiffAugment: D is deterministic
-    gan = gh.build_gan(generator, discriminator, config=config)
-    assert [layer.name for layer in gan.layers][1] == "mode_seeking"
-    assert gh.build_gan(generator, discriminator).layers[1] is discriminator  # weight 0: no layer
-    z = np.random.default_rng(1).normal(size=(8, 16)).astype("float32")
-    images = generator(z, training=True)  # G's BatchNorm on batch statistics, as in its step
-    bce = float(keras.losses.BinaryCrossentropy()(np.ones((8, 1)), discriminator(images, training=True)))
-    expected = bce + float(gh.gan.mode_seeking_loss(images, 0.5))
-    discriminator.trainable = False
-    logged = gh.gan.batch_logs(gan, z, np.ones((8, 1), "float32"))["loss"]
-    assert logged == pytest.approx(expected, rel=1e-4)
-    # G's step logs the two parts apart, so the monitor's loss limits still read BCE.
-    images = generator(gh.sample_noise(np.random.default_rng(2), 8, 16), training=True)
-    bce = float(keras.losses.BinaryCrossentropy()(np.ones((8, 1)), discriminator(images, training=True)))
-    logs = gh.train_generator(generator, discriminator, gan, 8, rng=np.random.default_rng(2))
-    assert logs["g_mode_seeking"] == pytest.approx(float(gh.gan.mode_seeking_loss(images, 0.5)), rel=1e-4)
-    assert logs["g_loss"] == pytest.approx(bce, rel=1e-4, abs=1e-5)
-    # Sampling and D's own step never see the layer.
-    np.testing.assert_allclose(gan.layers[1](images), images)

@@ -47,84 +47,6 @@ def test_unsupported_size_is_a_clear_error(builder):
         builder(image_size=48)
 
 
-@pytest.mark.parametrize("size", [32, 64])
-def test_nearest_upsampling_generator_has_the_same_shapes_and_no_transposed_convolution(size):
-    nearest = gh.build_generator(image_size=size, filters=8, upsample="nearest")
-    transpose = gh.build_generator(image_size=size, filters=8)
-    z = np.random.default_rng(0).normal(size=(2, 100)).astype("float32")
-    images = np.asarray(nearest(z, training=False))
-    assert images.shape == np.asarray(transpose(z, training=False)).shape == (2, size, size, 3)
-    assert np.abs(images).max() <= 1.0
-    kinds = [type(layer).__name__ for layer in nearest.layers]
-    assert "Conv2DTranspose" not in kinds and kinds.count("UpSampling2D") == {32: 3, 64: 4}[size]
-    with pytest.raises(ValueError, match="upsample must be"):
-        gh.build_generator(upsample="bilinear")
-    with pytest.raises(ValueError, match="g_upsample must be one of transpose, nearest"):
-        gh.make_config(g_upsample="bilinear")
-
-
-@pytest.mark.parametrize("upsample", ["transpose", "nearest"])
-def test_top_filters_add_one_hidden_layer_at_the_full_size(upsample):
-    plain = gh.build_generator(image_size=32, filters=8, upsample=upsample)
-    top = gh.build_generator(image_size=32, filters=8, upsample=upsample, top_filters=4)
-    z = np.random.default_rng(0).normal(size=(2, 100)).astype("float32")
-    images = np.asarray(top(z, training=False))
-    assert images.shape == (2, 32, 32, 3) and np.abs(images).max() <= 1.0
-    # The last doubling now draws 4 feature maps at 32 px, normalised; a 3x3 convolution
-    # (not another doubling) turns them into the image.
-    assert top.get_layer("up_32").output.shape[1:] == (32, 32, 4)
-    assert top.get_layer("bn_32").output.shape[1:] == (32, 32, 4)
-    to_image = top.get_layer("to_image")
-    assert type(to_image).__name__ == "Conv2D" and to_image.kernel.shape == (3, 3, 4, 3)
-    assert to_image.strides == (1, 1)
-    assert [l.name for l in top.layers[:-5]] == [l.name for l in plain.layers[:-2]]  # the rest as before
-    with pytest.raises(ValueError, match="top_filters must be 0"):
-        gh.build_generator(top_filters=-1)
-    with pytest.raises(ValueError, match="g_top_filters must be 0 .off. or a positive integer, got 2.5"):
-        gh.make_config(g_top_filters=2.5)
-
-
-def test_config_builds_g_with_top_filters():
-    from gan_helpers.training import build_models
-
-    config = gh.make_config(image_size=32, filters=8, g_top_filters=4)
-    generator = build_models(config)[0]
-    assert generator.get_layer("bn_32").output.shape[-1] == 4
-
-
-def test_latent_codes_turn_groups_of_z_into_even_one_hot_choices():
-    from gan_helpers.models import LatentCodes
-
-    z = np.random.default_rng(0).normal(size=(4000, 40)).astype("float32")
-    out = np.asarray(LatentCodes(2)(z))
-    codes = out[:, :20].reshape(-1, 2, 10)
-    assert set(np.unique(codes)) == {0.0, 1.0} and (codes.sum(-1) == 1).all()
-    # Each code marks its group's largest number: for Gaussian z every category is as likely.
-    assert (codes.argmax(-1) == z[:, :20].reshape(-1, 2, 10).argmax(-1)).all()
-    counts = np.bincount(codes[:, 0].argmax(-1), minlength=10)
-    assert counts.min() > 300 and counts.max() < 500  # 400 expected each
-    np.testing.assert_array_equal(out[:, 20:], z[:, 20:])  # the rest of z passes through
-
-    generator = gh.build_generator(latent_dim=40, image_size=32, filters=8, codes=2)
-    assert generator.layers[0].name == "codes" and generator.output_shape == (None, 32, 32, 3)
-    # Two z that differ only below each group's largest number give the same image.
-    a = z[:2].copy()
-    b = a.copy()
-    for row in range(2):
-        for group in range(2):
-            span = slice(10 * group, 10 * group + 10)
-            low = np.argsort(a[row, span])[:5] + 10 * group
-            b[row, low] -= 1.0
-    np.testing.assert_allclose(generator(a, training=False), generator(b, training=False), atol=1e-6)
-    with pytest.raises(ValueError, match="codes must be a positive integer"):
-        LatentCodes(0)
-    with pytest.raises(ValueError, match=r"codes \(5\) x 10 must not exceed latent_dim \(40\)"):
-        gh.build_generator(latent_dim=40, codes=5)
-    with pytest.raises(ValueError, match=r"g_codes \(11\) x 10 must not exceed latent_dim \(100\)"):
-        gh.make_config(g_codes=11)
-    assert gh.make_config(image_size=32, filters=8, latent_dim=40, g_codes=2).g_codes == 2
-
-
 def test_minibatch_std_sees_groups_of_identical_images():
     from gan_helpers.models import MinibatchStdDev
 
@@ -147,46 +69,6 @@ def test_discriminator_with_minibatch_std_keeps_its_output_shape():
     assert scores.shape == (8, 1)
 
 
-def test_pack_stacks_consecutive_images_along_the_channels():
-    from gan_helpers.models import Pack
-
-    images = np.random.default_rng(0).standard_normal((6, 4, 4, 3)).astype("float32")
-    packed = Pack(3)(images).numpy()
-    assert packed.shape == (2, 4, 4, 9)
-    for pack in range(2):
-        for slot in range(3):  # pack p holds images 3p, 3p + 1, 3p + 2, in that order
-            assert np.array_equal(packed[pack, ..., 3 * slot:3 * slot + 3], images[3 * pack + slot])
-    assert Pack(np.int64(2)).size == 2 and type(Pack(np.int64(2)).size) is int  # as GANConfig allows
-    with pytest.raises(ValueError, match="size must be a positive integer"):
-        Pack(0)
-
-
-def test_discriminator_with_packs_scores_each_pack_and_sees_all_of_it():
-    from gan_helpers.models import pack_size
-
-    gh.set_seed(0)
-    discriminator = build_discriminator(image_size=32, filters=8, pack=2)
-    assert pack_size(discriminator) == 2 and pack_size(build_discriminator(32, filters=8)) == 1
-    assert discriminator.get_layer("conv_16").kernel.shape[2] == 6  # both images' channels
-    images = np.random.default_rng(1).uniform(-1, 1, (8, 32, 32, 3)).astype("float32")
-    scores = discriminator(images).numpy()
-    assert scores.shape == (4, 1)
-    changed = images.copy()
-    changed[3] = -changed[3]  # the second image of the second pack
-    new = discriminator(changed).numpy()
-    np.testing.assert_allclose(new[[0, 2, 3]], scores[[0, 2, 3]], rtol=0, atol=1e-7)  # the others
-    assert abs(new[1, 0] - scores[1, 0]) > 1e-6  # about 1e-4 at this seed
-
-
-def test_pack_divides_d_cost_per_image():
-    from gan_helpers.models import forward_flops
-
-    single = forward_flops(build_discriminator(64, filters=32))
-    packed = forward_flops(build_discriminator(64, filters=32, pack=2))
-    # Every layer but the first runs once per pack; the first sees twice the channels.
-    assert 0.5 * single < packed < 0.6 * single
-
-
 def test_diffaugment_changes_images_only_in_training():
     from gan_helpers.models import DiffAugment
     images = np.random.default_rng(0).uniform(-1, 1, (6, 32, 32, 3)).astype("float32")
@@ -196,37 +78,6 @@ def test_diffaugment_changes_images_only_in_training():
     assert augmented.shape == images.shape
     assert not np.allclose(augmented, images)
     assert not np.allclose(augmented, layer(images, training=True).numpy())  # fresh draws
-
-
-def test_diffaugment_probability_leaves_about_that_share_of_images_alone():
-    from gan_helpers.models import DiffAugment
-    images = np.random.default_rng(0).uniform(0.5, 1.0, (256, 16, 16, 3)).astype("float32")
-
-    def untouched_share(layer):
-        out = np.asarray(layer(images, training=True))
-        return float(np.mean([np.array_equal(o, i) for o, i in zip(out, images)]))
-
-    # Always applied, an image is left alone only when its shift happens to be (0, 0):
-    # 1 in 25 at 16 px (shifts of -2..2 px each way).
-    assert untouched_share(DiffAugment("translation", seed=0)) < 0.15
-    half = untouched_share(DiffAugment("translation", seed=0, probability=0.5))
-    assert 0.35 < half < 0.7  # expected 0.5 + 0.5 / 25 = 0.52
-    layer = DiffAugment("translation", seed=0, probability=0.5)
-    assert layer.get_config()["probability"] == 0.5
-    assert DiffAugment.from_config(layer.get_config()).probability == 0.5
-    with pytest.raises(ValueError, match="probability must be in"):
-        DiffAugment("translation", probability=0.0)
-
-
-def test_the_augmentation_probability_reaches_both_discriminators():
-    from gan_helpers import conditional
-    from gan_helpers.training import build_models
-    config = gh.make_config(image_size=32, filters=8, latent_dim=16, d_augment_p=0.3)
-    discriminator = build_models(config, seed=0)[1]
-    assert discriminator.get_layer("augment").probability == 0.3
-    _, conditional_d, _ = conditional.build_conditional_models(config, label_dim=4, seed=0)
-    augments = [layer for layer in conditional_d.layers if type(layer).__name__ == "DiffAugment"]
-    assert [layer.probability for layer in augments] == [0.3]
 
 
 def test_translation_shifts_and_cutout_zeroes():
@@ -312,18 +163,3 @@ def test_spectral_norm_d_learns_in_its_step_and_stays_frozen_in_gs_step():
     before = gh.snapshot_weights(discriminator)
     gh.train_generator(generator, discriminator, gan, 8, rng=rng)
     assert gh.count_changed_weights(before, discriminator) == (0, total)
-
-
-def test_g_filters_widens_the_generator_alone():
-    from gan_helpers.training import build_models
-
-    config = gh.make_config("cartoon", image_size=32, filters=8, g_filters=16, batch_size=8)
-    generator, discriminator, _ = build_models(config)
-    # G's last hidden block has g_filters channels, D's first convolution filters.
-    assert generator.get_layer("bn_16").output.shape[-1] == 16
-    assert discriminator.get_layer("conv_16").output.shape[-1] == 8
-    narrow = build_models(gh.make_config("cartoon", image_size=32, filters=8, batch_size=8))[0]
-    assert narrow.get_layer("bn_16").output.shape[-1] == 8
-    assert generator.count_params() > 2 * narrow.count_params()
-    with pytest.raises(ValueError, match="g_filters"):
-        gh.make_config("cartoon", g_filters=-1)

@@ -63,7 +63,8 @@ def test_find_preset_names_a_presets_run_whatever_its_length():
     assert gh.find_preset(gh.make_config("cartoon", epochs=6)) == "cartoon"
     assert gh.find_preset(gh.make_config("cartoon", precision="mixed_bfloat16")) == "cartoon"
     assert gh.find_preset(gh.make_config("mlwhiz")) == "mlwhiz"
-    assert gh.find_preset(gh.make_config("cartoon-v1")) == "cartoon-v1"
+    assert gh.find_preset(gh.make_config("cartoon-v5")) == "cartoon-v5"
+    assert gh.find_preset(gh.GANConfig()) == "cartoon"
 
 
 def test_find_preset_returns_none_for_a_changed_recipe():

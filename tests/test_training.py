@@ -154,25 +154,7 @@ def test_nan_stops_the_run_and_keeps_the_last_checkpoint(faces32, tmp_path, monk
     assert (good / "state.json").read_text() == state_before
 
 
-def test_a_mode_seeking_run_logs_its_term_resumes_and_keeps_its_weight(faces32, tmp_path):
-    run_dir = tmp_path / "run"
-    first = _train(faces32, run_dir, epochs=1, mode_seeking=0.5)
-    assert all(row["g_mode_seeking"] > 0 for row in first.history)
-    resumed = gh.train(run_dir=run_dir, resume=True, epochs=2, images=faces32[:64], progress=False)
-    assert resumed.config.mode_seeking == 0.5 and resumed.step == 8
-    # history.csv gains the term's column, written alike before and after the resume
-    header, *rows = (run_dir / "history.csv").read_text().splitlines()
-    assert header.split(",")[-1] == "g_mode_seeking" and len(rows) == 8
-    assert [float(row.split(",")[-1]) for row in rows] == pytest.approx(
-        [row["g_mode_seeking"] for row in resumed.history])
-    with pytest.raises(ValueError, match="mode_seeking"):  # G's loss is fixed for the run
-        gh.train(run_dir=run_dir, resume=True, epochs=3, mode_seeking=1.0, progress=False)
-    plain = (_train(faces32, tmp_path / "plain").run_dir / "history.csv").read_text()
-    assert "g_mode_seeking" not in plain
-
-
-@pytest.mark.parametrize("knob, column", [("r1_gamma", "d_r1"),
-                                          ("spread_matching", "g_spread_matching")])
+@pytest.mark.parametrize("knob, column", [("r1_gamma", "d_r1")])
 def test_a_fused_only_term_logs_its_column_and_keeps_its_weight_on_resume(faces32, tmp_path,
                                                                          knob, column):
     run_dir = tmp_path / "run"
@@ -186,17 +168,25 @@ def test_a_fused_only_term_logs_its_column_and_keeps_its_weight_on_resume(faces3
         _train(faces32, tmp_path / "classic", step="classic", **{knob: 1.0})
 
 
-@pytest.mark.parametrize("step", ["fused", "classic"])
-def test_a_packed_run_trains_resumes_and_keeps_its_pack(faces32, tmp_path, step):
+def test_a_run_saved_with_retired_fields_resumes_when_they_were_off_and_is_refused_otherwise(
+        faces32, tmp_path):
+    import json
+
     run_dir = tmp_path / "run"
-    first = _train(faces32, run_dir, step=step, pack=2)  # preset: minibatch-std groups of 4
-    assert first.step == 4 and first.discriminator.get_layer("pack").size == 2
-    assert all(0 < row["d_real"] < 1 for row in first.history)
-    resumed = gh.train(run_dir=run_dir, resume=True, epochs=2, images=faces32[:64],
-                       progress=False, step=step)
-    assert resumed.config.pack == 2 and resumed.step == 8
-    with pytest.raises(ValueError, match="trained with pack=2, not 1"):
-        gh.train(run_dir=run_dir, resume=True, epochs=3, pack=1, progress=False)
+    _train(faces32, run_dir, epochs=1)
+    saved = json.loads((run_dir / "config.json").read_text())
+    # What an older version of the package wrote: every retired field, switched off.
+    saved["config"].update(pack=1, d_augment_p=1.0, g_filters=0, g_upsample="transpose",
+                           g_top_filters=0, g_codes=0, mode_seeking=0.0, spread_matching=0.0)
+    (run_dir / "config.json").write_text(json.dumps(saved))
+    resumed = gh.train(run_dir=run_dir, resume=True, epochs=2, images=faces32[:64], progress=False)
+    assert resumed.step == 8 and not hasattr(resumed.config, "pack")
+    # A run that used a retired lever cannot be rebuilt: one line names the field.
+    saved["config"]["g_codes"] = 2
+    (run_dir / "config.json").write_text(json.dumps(saved))
+    with pytest.raises(ValueError, match=r"^g_codes=2 was retired from the package") as error:
+        gh.load_run(run_dir)
+    assert len(str(error.value).splitlines()) == 1
 
 
 def test_resume_refuses_another_image_size_and_missing_runs(faces32, tmp_path):
