@@ -89,7 +89,7 @@ def _add_config_flags(parser) -> None:
     """
     import dataclasses
 
-    from .config import (CONFIG_GROUPS, PRECISIONS, SUPPORTED_IMAGE_SIZES, GANConfig,
+    from .core.config import (CONFIG_GROUPS, PRECISIONS, SUPPORTED_IMAGE_SIZES, GANConfig,
                          config_field_help)
 
     helps = config_field_help()
@@ -120,14 +120,14 @@ def config_overrides(args) -> dict:
     """The :class:`GANConfig` values given on the command line (the others are None)."""
     import dataclasses
 
-    from .config import GANConfig
+    from .core.config import GANConfig
 
     return {f.name: getattr(args, f.name) for f in dataclasses.fields(GANConfig)
             if getattr(args, f.name, None) is not None}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .config import COMPARE_PRESETS, DEFAULT_PRESET, PRECISIONS, PRESETS, SUPPORTED_IMAGE_SIZES
+    from .core.config import COMPARE_PRESETS, DEFAULT_PRESET, PRECISIONS, PRESETS, SUPPORTED_IMAGE_SIZES
 
     parser = _OneLineParser(prog="python -m gan_helpers",
                             description="Train a DCGAN that draws cartoon faces.")
@@ -229,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _evaluate(args) -> int:
-    from .evaluate import evaluate_run, print_report
+    from .evaluation.evaluate import evaluate_run, print_report
 
     print_report(evaluate_run(args.run_dir, data=args.data, count=args.count, seed=args.seed,
                               pairs_path=args.pairs, inception_weights=args.inception_weights),
@@ -238,8 +238,8 @@ def _evaluate(args) -> int:
 
 
 def _compare(args) -> int:
-    from .compare import compare_presets, print_summary
-    from .config import make_config
+    from .evaluation.compare import compare_presets, print_summary
+    from .core.config import make_config
 
     presets = [p.strip() for p in args.presets.split(",") if p.strip()]
     try:
@@ -259,7 +259,7 @@ def _compare(args) -> int:
 
 
 def _attributes(args) -> int:
-    from .attributes import (attribute_values, classifier_path, load_attribute_classifier,
+    from .evaluation.attributes import (attribute_values, classifier_path, load_attribute_classifier,
                              train_attribute_classifier)
 
     path = classifier_path()
@@ -279,7 +279,7 @@ def _attributes(args) -> int:
 
 
 def _bench(args) -> int:
-    from .bench import run_benchmark
+    from .core.bench import run_benchmark
 
     run_benchmark(image_size=args.image_size, batch_size=args.batch_size, steps=args.steps,
                   as_json=args.json, preset=args.preset)
@@ -287,8 +287,8 @@ def _bench(args) -> int:
 
 
 def _train(args) -> int:
-    from .config import DEFAULT_PRESET
-    from .training import read_run_folder, train
+    from .core.config import DEFAULT_PRESET
+    from .core.training import read_run_folder, train
 
     overrides = config_overrides(args)
     folder = None
@@ -324,7 +324,7 @@ def _train(args) -> int:
 
 def _train_conditional(args, overrides: dict, folder=None) -> int:
     """``train --conditional ATTRS``, or ``--resume`` of a conditional run (``folder``, opened)."""
-    from .config import DEFAULT_PRESET
+    from .core.config import DEFAULT_PRESET
     from .conditional import train_conditional
 
     if args.step == "fused" or args.distribute != "none":
@@ -347,9 +347,9 @@ def _train_conditional(args, overrides: dict, folder=None) -> int:
 def _sample(args) -> int:
     import numpy as np
 
-    from .gan import sample_noise
-    from .training import open_run
-    from .viz import save_image_grid
+    from .core.gan import sample_noise
+    from .core.training import open_run
+    from .core.viz import save_image_grid
 
     run = open_run(args.run_dir)  # plain, or conditional: faces for random attributes
     noise = sample_noise(np.random.default_rng(args.seed), args.count, run.config.latent_dim)
@@ -359,8 +359,8 @@ def _sample(args) -> int:
 
 
 def _prepare(args) -> int:
-    from .data import export_images, load_dataset
-    from .viz import save_image_grid
+    from .core.data import export_images, load_dataset
+    from .core.viz import save_image_grid
 
     images = load_dataset(args.data, args.image_size, count=args.num_images)
     print(f"{args.data}: {len(images)} images of {args.image_size} px ready")
@@ -376,8 +376,8 @@ def _prepare(args) -> int:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        from .checkpoint import RunInUse
-        from .training import TrainingDiverged
+        from .core.checkpoint import RunInUse
+        from .core.training import TrainingDiverged
 
         handler = {"train": _train, "sample": _sample, "prepare-data": _prepare,
                    "bench": _bench, "evaluate": _evaluate, "compare": _compare,

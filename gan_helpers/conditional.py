@@ -10,7 +10,7 @@ The attributes travel as one-hot vectors (one block per attribute). G's body is 
 DCGAN ``Sequential`` discriminator with extra input channels, the label broadcast over the
 image. The combined model freezes D exactly as :func:`gan_helpers.build_gan` does, one
 iteration is :func:`gan_helpers.train_step` with ``conditions``, and the loop, checkpoints,
-resume and progress grids are those of :mod:`gan_helpers.training`. The data are built-in
+resume and progress grids are those of :mod:`gan_helpers.core.training`. The data are built-in
 faces rendered with chosen attribute values (the rendering the attribute classifier learned
 from), and that classifier reads back whether G obeyed.
 """
@@ -25,13 +25,13 @@ from pathlib import Path
 import numpy as np
 
 from ._tf import keras
-from .attributes import attribute_accuracy, attribute_values, render_labelled_faces
-from .batches import iterate_batches
-from .config import DEFAULT_PRESET, GANConfig, parse_augment, quick_value
-from .files import atomic_write
-from .gan import compile_gan, latent_size, sample_noise, train_step
-from .models import DiffAugment, build_discriminator, build_generator
-from .training import Run, TrainingJob, build_models, open_run, plan_run, run_training, start_run
+from .evaluation.attributes import attribute_accuracy, attribute_values, render_labelled_faces
+from .core.batches import iterate_batches
+from .core.config import DEFAULT_PRESET, GANConfig, parse_augment, quick_value
+from .core.files import atomic_write
+from .core.gan import compile_gan, latent_size, sample_noise, train_step
+from .core.models import DiffAugment, build_discriminator, build_generator
+from .core.training import Run, TrainingJob, build_models, open_run, plan_run, run_training, start_run
 
 layers = keras.layers
 
@@ -127,7 +127,7 @@ def load_labelled_faces(count: int | None = None, image_size: int = 64,
     """Built-in faces with the attributes drawn uniformly from :data:`CONDITIONS`, cached.
 
     The other parts (hair style, eyes, mouth …) vary as in
-    :func:`gan_helpers.attributes.render_labelled_faces`. Rendering takes about 5 ms a
+    :func:`gan_helpers.evaluation.attributes.render_labelled_faces`. Rendering takes about 5 ms a
     face on one CPU core, so the result is cached as ``.npz`` in the dataset cache.
 
     Args:
@@ -140,7 +140,7 @@ def load_labelled_faces(count: int | None = None, image_size: int = 64,
         ``(images, labels)``: uint8 (count, S, S, 3) and int (count,) per attribute,
         indexing :func:`condition_values`.
     """
-    from .data import default_cache_dir
+    from .core.data import default_cache_dir
 
     values = condition_values(attributes)
     count = count or quick_value(8192, 256)
@@ -239,8 +239,8 @@ UNSUPPORTED: dict[str, str] = {
 }
 """The :class:`GANConfig` fields the conditional models and their classic step do not
 implement, and why: each must keep its neutral value (:class:`GANConfig`'s default). Every
-other field means what it means for :func:`gan_helpers.training.build_models`, through
-the same mapping (:func:`gan_helpers.training.model_options`); ``d_augment`` may not hold
+other field means what it means for :func:`gan_helpers.core.training.build_models`, through
+the same mapping (:func:`gan_helpers.core.training.model_options`); ``d_augment`` may not hold
 ``"color"``."""
 
 
@@ -269,7 +269,7 @@ def refuse_unsupported(config: GANConfig) -> None:
 
 def build_conditional_models(config: GANConfig, label_dim: int, seed: int = 0):
     """Seed, then build the conditional G, D and combined model for ``config``:
-    :func:`gan_helpers.training.build_models` with ``label_dim``.
+    :func:`gan_helpers.core.training.build_models` with ``label_dim``.
 
     Raises:
         ValueError: a field of :data:`UNSUPPORTED` that is not neutral, or colour in
@@ -419,7 +419,7 @@ def train_conditional(attributes=None, preset: str = DEFAULT_PRESET, *,
 
 def load_conditional_run(run_dir) -> ConditionalRun:
     """Rebuild a conditional run's models from its last checkpoint (to sample or measure):
-    :func:`gan_helpers.training.open_run` with ``conditional=True``."""
+    :func:`gan_helpers.core.training.open_run` with ``conditional=True``."""
     return open_run(run_dir, conditional=True)
 
 
@@ -429,7 +429,7 @@ def score_obedience(classifier, images, labels: dict, values: dict[str, list[str
     """How often the attribute classifier reads back the values that were asked for.
 
     Args:
-        classifier: from :func:`gan_helpers.attributes.load_attribute_classifier`.
+        classifier: from :func:`gan_helpers.evaluation.attributes.load_attribute_classifier`.
         images: (N, H, W, 3) uint8 or float in [-1, 1].
         labels: int (N,) per attribute, indexing ``values`` (what was asked for).
 

@@ -27,7 +27,7 @@ def main(argv=None) -> int:
     from step_cost import time_variants
 
     from gan_helpers import make_config
-    from gan_helpers.hardware import hardware_summary
+    from gan_helpers.core.hardware import hardware_summary
 
     policies = args.policies.split(":")
     seconds = time_variants({policy: {"d_augment": policy} for policy in policies},

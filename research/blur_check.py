@@ -24,7 +24,7 @@ def blur_rows(classifier, faces: np.ndarray, radii, count: int, seed: int = 0) -
     """One dict of scores per radius: ``faces`` split in two halves of ``count``, the second
     blurred by the radius and scored against the first; then one for the second half's
     faces each averaged with the next (``radius`` ``"blend"``)."""
-    from gan_helpers.attributes import attribute_report, blend_with_next, blur_images
+    from gan_helpers.evaluation.attributes import attribute_report, blend_with_next, blur_images
 
     order = np.random.default_rng(seed).permutation(len(faces))
     real_a, real_b = faces[order[:count]], faces[order[count:2 * count]]
@@ -41,7 +41,7 @@ def blur_rows(classifier, faces: np.ndarray, radii, count: int, seed: int = 0) -
 
 def main(argv=None) -> int:
     import gan_helpers as gh
-    from gan_helpers.attributes import classifier_from_file, load_attribute_classifier
+    from gan_helpers.evaluation.attributes import classifier_from_file, load_attribute_classifier
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--weights", type=Path, help="a classifier weights file (default: the "

@@ -20,7 +20,7 @@ import numpy as np
 def ranked_rows(probabilities: dict, attributes, per_row: int) -> dict[str, np.ndarray]:
     """Indices of the ``per_row`` surest, middle and least sure images, and each image's
     certainty (the mean over ``attributes`` of its top probability)."""
-    from gan_helpers.attributes import image_certainty
+    from gan_helpers.evaluation.attributes import image_certainty
 
     certainty = image_certainty(probabilities, attributes)
     order = np.argsort(-certainty)
@@ -31,9 +31,9 @@ def ranked_rows(probabilities: dict, attributes, per_row: int) -> dict[str, np.n
 
 def main(argv=None) -> int:
     import gan_helpers as gh
-    from gan_helpers.attributes import blend_with_next, image_certainty, load_attribute_classifier
-    from gan_helpers.batches import unscale_images
-    from gan_helpers.evaluate import evaluation_noise
+    from gan_helpers.evaluation.attributes import blend_with_next, image_certainty, load_attribute_classifier
+    from gan_helpers.core.batches import unscale_images
+    from gan_helpers.evaluation.evaluate import evaluation_noise
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run-dir", type=Path, required=True, help="a run on the built-in faces")

@@ -15,8 +15,8 @@ import time
 import numpy as np
 
 import gan_helpers as gh
-from gan_helpers.fused import FusedStep
-from gan_helpers.training import build_models
+from gan_helpers.core.fused import FusedStep
+from gan_helpers.core.training import build_models
 
 
 def median_step_seconds(steps: int = 40, **overrides) -> float:

@@ -58,8 +58,8 @@ def speed(faces: np.ndarray, steps: int) -> dict:
     import keras
 
     from gan_helpers import make_config, scale_images, train_step
-    from gan_helpers.bench import _time_steps, iteration_flops
-    from gan_helpers.training import build_models
+    from gan_helpers.core.bench import _time_steps, iteration_flops
+    from gan_helpers.core.training import build_models
 
     results = {}
     # The earlier defaults as flag sets on today's presets (docs/recipes.md).

@@ -4,7 +4,7 @@ On a GPU the classic step is host-bound (about 1 % of an H200 is busy), so one m
 train many small runs side by side: one process per (lever, seed), each its own Keras-on-JAX
 ``gan_helpers.train(step="classic")`` of the default preset with the lever's overrides, for
 the default's 46 epochs (14,352 iterations of 32, the README's CPU run). Each process scores its
-generator with :func:`gan_helpers.evaluate.evaluate_generator` (``evaluate``'s protocol,
+generator with :func:`gan_helpers.evaluation.evaluate.evaluate_generator` (``evaluate``'s protocol,
 1,024 images per set, seed 0) after a quarter of the epochs (12: 3,744 iterations of 32,
 notebook 06's quarter budget) and after the last, and writes ``scores.json`` into its run
 folder.
@@ -71,7 +71,7 @@ def _scores(result: dict) -> dict:
 def one(name: str, seed: int, out: Path, epochs: int, only_last: bool = False) -> int:
     """Train and score one (lever, seed); runs in its own process."""
     from gan_helpers import train
-    from gan_helpers.evaluate import evaluate_generator, evaluation_reference
+    from gan_helpers.evaluation.evaluate import evaluate_generator, evaluation_reference
 
     run_dir = out / f"{name}-s{seed}"
     scores_path = run_dir / "scores.json"
@@ -106,8 +106,8 @@ def _save_samples(run, run_dir: Path) -> None:
     """The same noise vectors for every run, so the sheet compares like with like: the
     first 16 for the sheet; the attribute network's features of all 1,024 (float16) for
     scores computed back on the CPU (the images themselves are too large to carry back)."""
-    from gan_helpers.attributes import load_attribute_classifier
-    from gan_helpers.gan import sample_noise
+    from gan_helpers.evaluation.attributes import load_attribute_classifier
+    from gan_helpers.core.gan import sample_noise
 
     samples = run.sample(sample_noise(np.random.default_rng(0), SAMPLES, run.config.latent_dim))
     np.save(run_dir / "samples16.npy", samples[:16])
@@ -118,9 +118,9 @@ def _save_samples(run, run_dir: Path) -> None:
 def rescore(folder: Path, name: str) -> dict:
     """Score a bundle's generator (``NAME.generator.weights.h5`` + ``NAME.config.json``) here,
     e.g. on a CPU with TensorFlow, to check the GPU machine's scores."""
-    from gan_helpers.config import GANConfig
-    from gan_helpers.evaluate import evaluate_generator
-    from gan_helpers.training import build_models
+    from gan_helpers.core.config import GANConfig
+    from gan_helpers.evaluation.evaluate import evaluate_generator
+    from gan_helpers.core.training import build_models
 
     config = GANConfig.from_dict(json.loads((folder / f"{name}.config.json").read_text())["config"])
     generator = build_models(config)[0]
@@ -130,8 +130,8 @@ def rescore(folder: Path, name: str) -> dict:
 
 def _setup_cache(faces: Path, classifier: Path, cache: Path) -> None:
     """Put the faces and the classifier where ``gan_helpers`` looks for them."""
-    from gan_helpers.attributes import classifier_info_path, classifier_path
-    from gan_helpers.data import cartoon_faces_cache_file
+    from gan_helpers.evaluation.attributes import classifier_info_path, classifier_path
+    from gan_helpers.core.data import cartoon_faces_cache_file
 
     cache.mkdir(parents=True, exist_ok=True)
     images = np.load(faces)["faces"]
@@ -155,7 +155,7 @@ def _pack_features(out: Path, names: list[str], bundle: Path) -> None:
 
 def sheet(out: Path, names: list[str], path: Path) -> None:
     """One PNG: a row of 16 samples per finished run, labelled."""
-    from gan_helpers.viz import plot_image_grid
+    from gan_helpers.core.viz import plot_image_grid
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -197,7 +197,7 @@ def main(argv=None) -> int:
         return 0
     if args.one:
         return one(args.one[0], int(args.one[1]), args.out, args.epochs, args.only_last)
-    from gan_helpers.checkpoint import latest_checkpoint
+    from gan_helpers.core.checkpoint import latest_checkpoint
 
     levers = [name.strip() for name in args.levers.split(",") if name.strip()]
     unknown = [name for name in levers if name not in LEVERS]

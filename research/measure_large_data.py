@@ -25,9 +25,9 @@ TRAIN = r"""
 import resource, sys, time
 import numpy as np
 import gan_helpers as gh
-from gan_helpers.data import iterate_batches
-from gan_helpers.fused import FusedStep
-from gan_helpers.training import build_models
+from gan_helpers.core.data import iterate_batches
+from gan_helpers.core.fused import FusedStep
+from gan_helpers.core.training import build_models
 
 folder, size, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 images = gh.load_dataset(folder, size, progress=False)

@@ -20,7 +20,7 @@ ATTRIBUTES = ("hair_style", "eyes", "mouth", "hair_colour")
 
 def mass_rows(classifier, sets: dict, attributes=ATTRIBUTES) -> dict[str, dict[str, tuple]]:
     """``{set: {attribute: (top 1, top 2, top 3)}}`` for each set of uint8 images."""
-    from gan_helpers.attributes import top_mass
+    from gan_helpers.evaluation.attributes import top_mass
 
     rows = {}
     for label, images in sets.items():
@@ -32,9 +32,9 @@ def mass_rows(classifier, sets: dict, attributes=ATTRIBUTES) -> dict[str, dict[s
 
 def main(argv=None) -> int:
     import gan_helpers as gh
-    from gan_helpers.attributes import blend_with_next, load_attribute_classifier
-    from gan_helpers.batches import unscale_images
-    from gan_helpers.evaluate import evaluation_noise
+    from gan_helpers.evaluation.attributes import blend_with_next, load_attribute_classifier
+    from gan_helpers.core.batches import unscale_images
+    from gan_helpers.evaluation.evaluate import evaluation_noise
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run_dirs", type=Path, nargs="*", help="runs on the built-in faces")

@@ -83,10 +83,10 @@ def main(argv=None) -> int:
     import tensorflow as tf
 
     from gan_helpers import DEFAULT_PRESET, make_config, scale_images
-    from gan_helpers.data import load_cartoon_faces
-    from gan_helpers.fused import FusedStep
-    from gan_helpers.hardware import hardware_summary
-    from gan_helpers.training import build_models
+    from gan_helpers.core.data import load_cartoon_faces
+    from gan_helpers.core.fused import FusedStep
+    from gan_helpers.core.hardware import hardware_summary
+    from gan_helpers.core.training import build_models
 
     preset = args.preset or DEFAULT_PRESET
     config = make_config(preset)

@@ -16,7 +16,7 @@ SWD directions for the same ``--seed``) under a few ways of sampling it:
 
 It prints one row per variant: SWD (x1e3), attribute coverage, the Fréchet distance in the
 attribute network's features, precision, recall, the samples' feature spread and neighbour
-coverage (see ``gan_helpers.attributes.precision_recall``). Only for the built-in faces.
+coverage (see ``gan_helpers.evaluation.attributes.precision_recall``). Only for the built-in faces.
 """
 from __future__ import annotations
 
@@ -56,8 +56,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    from gan_helpers.evaluate import evaluate_generator, evaluation_reference
-    from gan_helpers.training import load_run
+    from gan_helpers.evaluation.evaluate import evaluate_generator, evaluation_reference
+    from gan_helpers.core.training import load_run
 
     try:
         scales = [float(s) for s in args.z_scales.split(",") if s.strip()]

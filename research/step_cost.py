@@ -5,7 +5,7 @@ overrides) in alternating blocks, so that a noisy machine slows them alike, and 
 variant's median seconds per iteration (over blocks: a block's mean, so that a term computed
 every few iterations, such as the lazy R1 penalty, is counted) and its ratio to the first,
 all measured in this one run, then its counted GFLOP per iteration
-(``gan_helpers.bench.iteration_flops``) and their ratio:
+(``gan_helpers.core.bench.iteration_flops``) and their ratio:
 
     python research/step_cost.py --variants "default;r1_gamma=0.3;ema=0.999" [--rounds 6]
 
@@ -48,13 +48,13 @@ def time_variants(variants: dict[str, dict], rounds: int, block: int,
     """Median seconds per iteration (of block means) of the default's fused step per variant.
 
     ``gflops``, when given, receives each variant's counted GFLOP per iteration
-    (``gan_helpers.bench.iteration_flops``) from the models just built for timing.
+    (``gan_helpers.core.bench.iteration_flops``) from the models just built for timing.
     """
     from gan_helpers import make_config, scale_images
-    from gan_helpers.bench import iteration_flops
-    from gan_helpers.data import load_cartoon_faces
-    from gan_helpers.fused import FusedStep
-    from gan_helpers.training import build_models
+    from gan_helpers.core.bench import iteration_flops
+    from gan_helpers.core.data import load_cartoon_faces
+    from gan_helpers.core.fused import FusedStep
+    from gan_helpers.core.training import build_models
 
     rng = np.random.default_rng(0)
     steps, batch = {}, None
@@ -85,7 +85,7 @@ def main(argv=None) -> int:
     parser.add_argument("--block", type=int, default=12, help="timed iterations per block")
     args = parser.parse_args(argv)
 
-    from gan_helpers.hardware import hardware_summary
+    from gan_helpers.core.hardware import hardware_summary
 
     try:
         variants = {text.strip() or "default": parse_variant(text)

@@ -56,7 +56,7 @@ def test_blur_check_scores_blurred_real_faces_with_a_given_classifier(tmp_path, 
     assert [float(line.split()[0]) for line in lines[-3:-1]] == [0.0, 1.0]
     blend, sharp = lines[-1].split(), lines[-3].split()
     assert blend[0] == "blend" and float(blend[-1].rstrip("%")) < float(sharp[-1].rstrip("%"))
-    from gan_helpers.attributes import build_attribute_classifier
+    from gan_helpers.evaluation.attributes import build_attribute_classifier
 
     weights = tmp_path / "other.weights.h5"
     build_attribute_classifier().save_weights(weights)
@@ -71,7 +71,7 @@ def test_sampler_knobs_scores_a_run_as_evaluate_does_and_changes_no_weight(tmp_p
     import numpy as np
 
     import gan_helpers as gh
-    from gan_helpers.evaluate import evaluate_generator
+    from gan_helpers.evaluation.evaluate import evaluate_generator
 
     run_dir = tmp_path / "run"
     gh.train(data="cartoon-faces", num_images=64, image_size=32, batch_size=16, filters=8,
@@ -142,7 +142,7 @@ def test_part_certainty_tells_between_two_parts_from_like_none(tmp_path, capsys)
     import numpy as np
 
     import gan_helpers as gh
-    from gan_helpers.attributes import top_mass
+    from gan_helpers.evaluation.attributes import top_mass
 
     between = np.array([[0.5, 0.5, 0.0, 0.0], [0.6, 0.4, 0.0, 0.0]])
     spread = np.full((2, 4), 0.25)

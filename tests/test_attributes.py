@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import gan_helpers as gh
-from gan_helpers import attributes as attr
-from gan_helpers.config import QUICK
+from gan_helpers.evaluation import attributes as attr
+from gan_helpers.core.config import QUICK
 
 
 def _hex_rgb(value: str) -> np.ndarray:

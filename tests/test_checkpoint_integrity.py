@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 import gan_helpers as gh
-from gan_helpers import checkpoint
+from gan_helpers.core import checkpoint
 
 TINY = dict(image_size=32, batch_size=16, filters=8, latent_dim=16)
 FIRST, SECOND = "ckpt-00000004", "ckpt-00000008"  # 64 images, batch 16: 4 steps an epoch
@@ -236,7 +236,7 @@ def test_a_run_folder_on_an_unmounted_drive_is_refused_before_anything_is_made(d
     # resuming names Drive too, not "run folder not found"; so does a comparison (notebook 06)
     with pytest.raises(ValueError, match="which is not mounted now"):
         gh.train(run_dir=run_dir, resume=True, progress=False)
-    from gan_helpers.compare import compare_presets
+    from gan_helpers.evaluation.compare import compare_presets
     with pytest.raises(ValueError, match="which is not mounted now"):
         compare_presets(["cartoon"], [0], out_dir=drive / "MyDrive" / "compare")
     assert list(drive.iterdir()) == []

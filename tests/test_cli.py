@@ -93,8 +93,8 @@ def test_train_sample_and_prepare_through_python_m(tmp_path):
 
 
 def test_bench_prints_speeds_ratios_and_one_json_line(capsys):
-    from gan_helpers.bench import forward_flops, iteration_flops
-    from gan_helpers.training import build_models
+    from gan_helpers.core.bench import forward_flops, iteration_flops
+    from gan_helpers.core.training import build_models
 
     code = cli.main(["bench", "--image-size", "32", "--steps", "1", "--json"])
     assert code == 0
@@ -144,7 +144,7 @@ def test_evaluate_reports_swd_beside_its_real_floor(tmp_path, capsys):
     assert cli.main(["evaluate", "--run-dir", str(tmp_path / "missing")]) == 2
     # The in-memory scorer (research/gpu_sweep.py scores runs at chosen epochs with it) follows
     # the same protocol: the same generator gets the same numbers.
-    from gan_helpers.evaluate import evaluate_generator
+    from gan_helpers.evaluation.evaluate import evaluate_generator
 
     run = gh.load_run(run_dir)
     direct = evaluate_generator(run.sampler, 16, "cartoon-faces", 32, count=32)
@@ -152,7 +152,7 @@ def test_evaluate_reports_swd_beside_its_real_floor(tmp_path, capsys):
     assert direct["near_duplicates"] == result["near_duplicates"]
     # A reference built once (the real side: floors, the classifier's pass over the real
     # faces) scores a generator as a fresh call does, and refuses other settings.
-    from gan_helpers.evaluate import evaluation_reference
+    from gan_helpers.evaluation.evaluate import evaluation_reference
 
     reference = evaluation_reference("cartoon-faces", 32, count=32)
     reused = [evaluate_generator(run.sampler, 16, "cartoon-faces", 32, count=32, reference=reference)

@@ -6,8 +6,8 @@ import pytest
 
 import gan_helpers as gh
 from gan_helpers import cli
-from gan_helpers.config import CONFIG_GROUPS, GANConfig
-from gan_helpers.training import FIXED_ON_RESUME
+from gan_helpers.core.config import CONFIG_GROUPS, GANConfig
+from gan_helpers.core.training import FIXED_ON_RESUME
 
 # One value per field that differs from every preset's, as typed on a command line.
 SAMPLE = {

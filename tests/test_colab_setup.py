@@ -260,7 +260,7 @@ def test_drive_holds_the_runs_and_the_cache(monkeypatch, tmp_path):
     folder = colab_setup.mount_drive(mount=mounted.append, folder=str(tmp_path / "MyDrive/gan"))
     assert mounted == [colab_setup.DRIVE_MOUNT] and folder == tmp_path / "MyDrive/gan"
     assert gh.runs_dir() == folder / "runs" and (folder / "runs").is_dir()
-    from gan_helpers.data import default_cache_dir
+    from gan_helpers.core.data import default_cache_dir
     assert default_cache_dir() == folder / "cache"
 
 

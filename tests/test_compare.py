@@ -5,8 +5,8 @@ import json
 import pytest
 
 from gan_helpers import cli
-from gan_helpers.config import DEFAULT_PRESET, PRESETS, QUICK, make_config
-from gan_helpers.compare import compare_presets, markdown_tables, summarize
+from gan_helpers.core.config import DEFAULT_PRESET, PRESETS, QUICK, make_config
+from gan_helpers.evaluation.compare import compare_presets, markdown_tables, summarize
 
 TINY = dict(image_size=32, filters=8, latent_dim=16, batch_size=16)
 
@@ -42,7 +42,7 @@ def test_compare_scores_every_epoch_of_every_run_and_summarises(tmp_path):
 
 
 def test_finished_runs_scored_by_an_older_classifier_are_scored_again(tmp_path):
-    from gan_helpers.attributes import CLASSIFIER_VERSION
+    from gan_helpers.evaluation.attributes import CLASSIFIER_VERSION
 
     out = tmp_path / "compare"
     first = compare_presets(["mlwhiz"], [0], epochs=1, out_dir=out, num_images=32, count=16,
@@ -128,7 +128,7 @@ def test_compare_and_evaluate_give_the_same_generator_the_same_numbers(tmp_path)
     # the same noise, so compare's last epoch and evaluate of the run's checkpoint agree
     # (to the last digit on a CPU; the tolerance is for GPU kernels that need not be
     # bit-reproducible).
-    from gan_helpers.evaluate import evaluate_run
+    from gan_helpers.evaluation.evaluate import evaluate_run
 
     results = compare_presets(["mlwhiz"], [0], epochs=1, out_dir=tmp_path, count=32,
                               progress=False, **TINY)  # all the built-in faces, as evaluate
@@ -155,7 +155,7 @@ def test_a_results_file_scored_the_old_way_is_not_continued(tmp_path):
     two protocols in one curve, so compare refuses before training anything."""
     import json
 
-    from gan_helpers.compare import compare_presets
+    from gan_helpers.evaluation.compare import compare_presets
 
     out = tmp_path / "compare"
     out.mkdir()

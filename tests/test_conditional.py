@@ -14,7 +14,8 @@ import pytest
 from PIL import Image
 
 import gan_helpers as gh
-from gan_helpers import attributes as attr, cli, conditional as cond
+from gan_helpers.evaluation import attributes as attr
+from gan_helpers import cli, conditional as cond
 
 TINY = dict(image_size=32, filters=8, latent_dim=16, batch_size=8)
 VALUES = cond.condition_values(("hair_colour", "skin"))  # 4 + 4 values
@@ -238,7 +239,7 @@ def test_measure_obedience_on_a_tiny_run_gives_shares(tmp_path, classifier):
 # ------------------------------------------------ one way to open a run, one config -> models
 
 def test_one_function_opens_a_conditional_run_and_a_plain_run(faces32, tmp_path):
-    from gan_helpers import training
+    from gan_helpers.core import training
 
     trained = _train(tmp_path / "cond", epochs=1)
     plain = gh.train(images=faces32[:32], run_dir=tmp_path / "plain", epochs=1, progress=False,
@@ -339,7 +340,7 @@ def test_the_width_reaches_the_conditional_generator_through_the_shared_mapping(
     generator, discriminator, gan = _models(filters=12)
     body = generator.get_layer("generator")
     assert body.get_layer("project").units == 4 * 4 * 12 * 4
-    plain = gh.training.build_models(_config(filters=12))[0]
+    plain = gh.core.training.build_models(_config(filters=12))[0]
     assert [layer.name for layer in plain.layers] == [layer.name for layer in body.layers]
     rng = np.random.default_rng(0)
     images, conditions = _batch(8)
@@ -360,10 +361,10 @@ def _nb07_config(**overrides):
 def _conditional_models_before_the_shared_mapping(config, label_dim, seed=0):
     """build_conditional_models as it was before it went through training.build_models
     (2026-12, verbatim but for the module prefixes): the reference for notebook 07's models."""
-    from gan_helpers.config import parse_augment
-    from gan_helpers.gan import compile_gan, latent_size
-    from gan_helpers.hardware import resolve_precision
-    from gan_helpers.models import DiffAugment, dtype_policy
+    from gan_helpers.core.config import parse_augment
+    from gan_helpers.core.gan import compile_gan, latent_size
+    from gan_helpers.core.hardware import resolve_precision
+    from gan_helpers.core.models import DiffAugment, dtype_policy
 
     keras, layers = gh.keras, gh.keras.layers
     gh.set_seed(seed)
@@ -458,3 +459,12 @@ def test_notebook_07s_default_conditional_config_still_builds_and_trains(tmp_pat
                                  resume="auto", progress=False)
     assert run.step == 1 and run.config.batch_size == 64 and run.values == values
     assert run.config.d_augment == "translation" and run.config.beta_1 == 0.5
+
+
+def test_evaluate_on_a_conditional_run_says_what_measures_it_in_one_line(tmp_path, capsys):
+    _train(tmp_path / "run", epochs=1)
+    assert cli.main(["evaluate", "--run-dir", str(tmp_path / "run"), "--count", "16"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "holds a conditional run: evaluate scores unconditional runs" in err
+    assert "measure_obedience" in err

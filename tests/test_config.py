@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from gan_helpers import config
+from gan_helpers.core import config
 
 
 def test_presets_build_valid_configs():
@@ -118,7 +118,7 @@ def test_config_round_trips_through_dict():
 
 
 def _quick_probe(env_value):
-    code = ("from gan_helpers import config, data; "
+    code = ("from gan_helpers.core import config, data; "
             "print(config.QUICK, config.quick_value(10, 1), data.default_image_count())")
     env = {"GAN_QUICK": env_value, "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
@@ -181,7 +181,7 @@ def test_every_config_field_has_its_description_from_the_docstring():
     strips a docstring's indentation when compiling it, 3.11 does not: both must parse."""
     import dataclasses
 
-    from gan_helpers.config import GANConfig, config_field_help
+    from gan_helpers.core.config import GANConfig, config_field_help
 
     helps = config_field_help()
     assert set(helps) == {field.name for field in dataclasses.fields(GANConfig)}

@@ -5,8 +5,8 @@ import pytest
 from PIL import Image
 
 import gan_helpers as gh
-from gan_helpers import data
-from gan_helpers.config import rng_stream
+from gan_helpers.core import data
+from gan_helpers.core.config import rng_stream
 
 
 def test_folder_loads_good_images_and_names_bad_ones(mixed_folder, tmp_path):

@@ -17,8 +17,8 @@ SCRIPT = textwrap.dedent("""
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import gan_helpers as gh
-    from gan_helpers.fused import FusedStep
-    from gan_helpers.training import build_models, make_strategy
+    from gan_helpers.core.fused import FusedStep
+    from gan_helpers.core.training import build_models, make_strategy
 
     config = gh.make_config("cartoon", image_size=32, batch_size=16, filters=8, latent_dim=16,
                             d_augment="", fake_label_range=(0.0, 0.2), instance_noise_std=0.05)
@@ -67,7 +67,7 @@ def test_mirrored_step_on_two_cpu_devices_matches_one_device(tmp_path):
 
 def test_distribute_needs_the_fused_step_and_a_known_name(faces32, tmp_path):
     import gan_helpers as gh
-    from gan_helpers.training import make_strategy
+    from gan_helpers.core.training import make_strategy
 
     assert make_strategy(None) is None and make_strategy("none") is None
     with pytest.raises(ValueError, match="distribute must be"):

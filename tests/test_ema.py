@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import gan_helpers as gh
-from gan_helpers.ema import GeneratorEMA
+from gan_helpers.core.ema import GeneratorEMA
 
 TINY = dict(image_size=32, batch_size=16, filters=8, latent_dim=16)
 

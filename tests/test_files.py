@@ -1,4 +1,4 @@
-"""Every file the package writes appears whole or not at all (gan_helpers.files)."""
+"""Every file the package writes appears whole or not at all (gan_helpers.core.files)."""
 import os
 import stat
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_helpers import files
+from gan_helpers.core import files
 
 
 def _usual_mode() -> int:
@@ -109,6 +109,6 @@ def test_append_text_adds_to_the_end(tmp_path):
 
 
 def test_checkpoint_keeps_its_old_name_for_the_atomic_text_writer():
-    from gan_helpers import checkpoint
+    from gan_helpers.core import checkpoint
 
     assert checkpoint.write_text_atomic is files.write_text_atomic

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 import gan_helpers as gh
-from gan_helpers.fused import R1_EVERY, FusedStep, r1_penalty
-from gan_helpers.training import build_models
+from gan_helpers.core.fused import R1_EVERY, FusedStep, r1_penalty
+from gan_helpers.core.training import build_models
 
 SMALL = dict(image_size=32, batch_size=8, filters=8, latent_dim=16)
 

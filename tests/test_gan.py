@@ -130,7 +130,7 @@ def test_instance_noise_reaches_real_and_fake_images_alike():
 
 def test_instance_noise_is_drawn_for_the_whole_batch_of_d():
     config = GANConfig(image_size=32, instance_noise_std=0.2)
-    _, labels, noise = gh.gan.draw_discriminator_inputs(np.random.default_rng(0), (8, 32, 32, 3),
+    _, labels, noise = gh.core.gan.draw_discriminator_inputs(np.random.default_rng(0), (8, 32, 32, 3),
                                                         16, config)
     assert noise.shape == (16, 32, 32, 3) == (len(labels), 32, 32, 3)
     assert 0.18 < noise[:8].std() < 0.22 and 0.18 < noise[8:].std() < 0.22
@@ -194,6 +194,6 @@ def test_batch_logs_are_the_batchs_own_not_a_running_mean():
     model.layers[0].set_weights([np.ones((4, 1), np.float32), np.zeros(1, np.float32)])
     y = np.ones((16, 1), np.float32)
     x_easy, x_hard = np.full((16, 4), 1.0, np.float32), np.full((16, 4), -1.0, np.float32)
-    loss_easy = gh.gan.batch_logs(model, x_easy, y)["loss"]  # logit 4: about 0.018
-    loss_hard = gh.gan.batch_logs(model, x_hard, y)["loss"]  # logit -4: about 4.02
+    loss_easy = gh.core.gan.batch_logs(model, x_easy, y)["loss"]  # logit 4: about 0.018
+    loss_hard = gh.core.gan.batch_logs(model, x_hard, y)["loss"]  # logit -4: about 4.02
     assert loss_easy < 0.05 and abs(loss_hard - 4.018) < 0.01  # a running mean would be ~2.0

@@ -1,7 +1,7 @@
 import pytest
 
 import gan_helpers as gh
-from gan_helpers import hardware
+from gan_helpers.core import hardware
 
 
 def test_hardware_is_described_in_one_line():
@@ -12,7 +12,7 @@ def test_hardware_is_described_in_one_line():
 
 
 def test_cpu_vector_extensions_name_the_widest_one():
-    from gan_helpers.hardware import cpu_vector_extensions
+    from gan_helpers.core.hardware import cpu_vector_extensions
 
     assert cpu_vector_extensions({"avx2", "avx512f", "avx512_bf16", "avx512_vnni"}) == \
         "AVX-512 (BF16, VNNI)"
@@ -23,7 +23,7 @@ def test_cpu_vector_extensions_name_the_widest_one():
 
 
 def test_cuda_start_up_lines_are_kept_once_without_their_prefix():
-    from gan_helpers.hardware import _cuda_messages
+    from gan_helpers.core.hardware import _cuda_messages
 
     line = "I0000 00:00:17.2 31 cudart_stub.cc:31] Could not find cuda drivers on your machine."
     assert _cuda_messages([line, "I0000 port.cc:153] oneDNN custom operations are on.",

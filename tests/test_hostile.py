@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 import gan_helpers as gh
-from gan_helpers import data
+from gan_helpers.core import data
 
 
 def _png(size=(24, 18), color=(200, 60, 30)) -> bytes:

@@ -22,7 +22,7 @@ def test_tensorflow_is_optional_and_its_absence_is_one_clear_line():
 
 def test_d_learns_in_its_step_and_stays_frozen_in_g_step():
     config = gh.make_config("cartoon", image_size=32, filters=8)
-    generator, discriminator, gan = gh.training.build_models(config, seed=0)
+    generator, discriminator, gan = gh.core.training.build_models(config, seed=0)
     rng = np.random.default_rng(0)
     real = np.random.default_rng(1).uniform(-1, 1, (64, 32, 32, 3)).astype("float32")
     for _ in range(2):  # the second round reuses both traced train functions
@@ -43,14 +43,14 @@ def test_d_learns_in_its_step_and_stays_frozen_in_g_step():
 
 
 def test_diffaugment_runs_under_jit_and_only_in_training():
-    layer = gh.models.DiffAugment("color,translation,cutout", seed=3)
+    layer = gh.core.models.DiffAugment("color,translation,cutout", seed=3)
     x = np.random.default_rng(0).uniform(-1, 1, (8, 32, 32, 3)).astype("float32")
     assert np.array_equal(np.asarray(layer(x, training=False)), x)
     augmented = np.asarray(layer(x, training=True))
     assert augmented.shape == x.shape and np.isfinite(augmented).all()
     assert not np.allclose(augmented, x)
     # Cutout blanks a square of half the side (16 x 16 here, clipped at the edges).
-    cutout = np.asarray(gh.models.DiffAugment("cutout", seed=3)(x + 5.0, training=True))
+    cutout = np.asarray(gh.core.models.DiffAugment("cutout", seed=3)(x + 5.0, training=True))
     zeros = (cutout == 0).all(axis=-1).sum(axis=(1, 2))
     assert ((zeros > 0) & (zeros <= 15 * 15)).all()
 
@@ -76,7 +76,7 @@ def test_classic_training_checkpoints_and_resumes(tmp_path):
 def test_a_generator_is_scored_under_jax():
     # what research/gpu_sweep.py does on the GPU machine (its scores were checked against
     # TensorFlow's for one run: docs/results.md)
-    from gan_helpers.evaluate import evaluate_generator
+    from gan_helpers.evaluation.evaluate import evaluate_generator
 
     generator = gh.build_generator(16, 32, filters=8)
     result = evaluate_generator(generator, 16, "cartoon-faces", 32, count=32, attributes=False)

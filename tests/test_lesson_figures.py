@@ -8,7 +8,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import gan_helpers as gh  # noqa: E402
-from gan_helpers import viz  # noqa: E402
+from gan_helpers.core import viz  # noqa: E402
 
 
 def test_generator_loss_gradients_follow_the_analytic_formulas():

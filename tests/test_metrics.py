@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 import gan_helpers as gh
-from gan_helpers import metrics
+from gan_helpers.core import distances
+from gan_helpers.evaluation import metrics
 
 
 def test_pairwise_distance_of_known_points():
@@ -17,14 +18,14 @@ def test_pairwise_distance_of_known_points():
 def test_pairwise_distances_and_neighbour_radii_of_known_points():
     points = np.array([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0], [0.0, 1.0]])
     expected = np.sqrt(((points[:, None] - points[None, :]) ** 2).sum(-1))
-    np.testing.assert_allclose(metrics.pairwise_distances(points, points), expected, atol=1e-12)
-    np.testing.assert_allclose(metrics.pairwise_distances(points[:1], points[1:3]), [[5.0, 10.0]])
+    np.testing.assert_allclose(distances.pairwise_distances(points, points), expected, atol=1e-12)
+    np.testing.assert_allclose(distances.pairwise_distances(points[:1], points[1:3]), [[5.0, 10.0]])
     # images are flattened: the same distances as their pixels in a row
     images = points.reshape(4, 1, 1, 2)
-    np.testing.assert_allclose(metrics.pairwise_distances(images, images), expected, atol=1e-12)
+    np.testing.assert_allclose(distances.pairwise_distances(images, images), expected, atol=1e-12)
     # the distance to the nearest other point (k=1) and to the second nearest (k=2)
-    np.testing.assert_allclose(metrics.neighbour_radii(points, 1), [1.0, np.sqrt(18), 5.0, 1.0])
-    np.testing.assert_allclose(metrics.neighbour_radii(points, 2), [5.0, 5.0, np.sqrt(85), np.sqrt(18)])
+    np.testing.assert_allclose(distances.neighbour_radii(points, 1), [1.0, np.sqrt(18), 5.0, 1.0])
+    np.testing.assert_allclose(distances.neighbour_radii(points, 2), [5.0, 5.0, np.sqrt(85), np.sqrt(18)])
 
 
 def test_diversity_ratio_tells_copies_from_varied_images():
@@ -41,7 +42,7 @@ def _faces():
 
 
 def test_swd_orders_real_blurred_noise_and_collapse():
-    from gan_helpers.metrics import _blur, sliced_wasserstein_distance
+    from gan_helpers.evaluation.metrics import _blur, sliced_wasserstein_distance
     faces = _faces()
     a, b = faces[:160], faces[160:]
     rng = np.random.default_rng(0)
@@ -56,7 +57,7 @@ def test_swd_orders_real_blurred_noise_and_collapse():
 
 
 def test_swd_levels_seed_and_errors():
-    from gan_helpers.metrics import laplacian_pyramid, sliced_wasserstein_distance
+    from gan_helpers.evaluation.metrics import laplacian_pyramid, sliced_wasserstein_distance
     faces = _faces()
     result = sliced_wasserstein_distance(faces[:40], faces[40:80], seed=3)
     assert set(result) == {"swd_32", "swd_16", "swd_mean"}
@@ -74,9 +75,9 @@ def test_swd_levels_seed_and_errors():
 def test_nearest_neighbours_finds_copies_and_skips_self():
     rng = np.random.default_rng(0)
     refs = rng.uniform(-1, 1, (20, 8, 8, 3))
-    idx, dist = metrics.nearest_neighbours(refs[[3, 7]] + 0.01, refs)
+    idx, dist = distances.nearest_neighbours(refs[[3, 7]] + 0.01, refs)
     assert list(idx) == [3, 7] and np.allclose(dist, 0.01, atol=1e-4)
-    idx, dist = metrics.nearest_neighbours(refs[:5], refs, exclude_self=True)
+    idx, dist = distances.nearest_neighbours(refs[:5], refs, exclude_self=True)
     assert all(i != k for k, i in enumerate(idx)) and np.all(dist > 0.3)
 
 

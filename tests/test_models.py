@@ -48,7 +48,7 @@ def test_unsupported_size_is_a_clear_error(builder):
 
 
 def test_minibatch_std_sees_groups_of_identical_images():
-    from gan_helpers.models import MinibatchStdDev
+    from gan_helpers.core.models import MinibatchStdDev
 
     rng = np.random.default_rng(0)
     images = rng.standard_normal((8, 4, 4, 3)).astype("float32")
@@ -70,7 +70,7 @@ def test_discriminator_with_minibatch_std_keeps_its_output_shape():
 
 
 def test_diffaugment_changes_images_only_in_training():
-    from gan_helpers.models import DiffAugment
+    from gan_helpers.core.models import DiffAugment
     images = np.random.default_rng(0).uniform(-1, 1, (6, 32, 32, 3)).astype("float32")
     layer = DiffAugment("color,translation,cutout", seed=0)
     assert np.array_equal(layer(images).numpy(), images)  # inference: untouched
@@ -81,7 +81,7 @@ def test_diffaugment_changes_images_only_in_training():
 
 
 def test_translation_shifts_and_cutout_zeroes():
-    from gan_helpers.models import DiffAugment
+    from gan_helpers.core.models import DiffAugment
     images = np.ones((16, 32, 32, 3), "float32")
     shifted = DiffAugment("translation", seed=1)(images, training=True).numpy()
     # Only whole rows/columns at the border become padding (0); at most 4 px (1/8) each.
@@ -103,7 +103,7 @@ def _shift(image, dy, dx):
 
 
 def test_translation_moves_each_image_whole_by_its_own_shift():
-    from gan_helpers.models import DiffAugment
+    from gan_helpers.core.models import DiffAugment
     images = np.random.default_rng(0).uniform(0.5, 1.0, (16, 32, 32, 3)).astype("float32")
     shifted = np.asarray(DiffAugment("translation", seed=2)(images, training=True))
     moves = []
@@ -117,7 +117,7 @@ def test_translation_moves_each_image_whole_by_its_own_shift():
 
 def test_diffaugment_lets_gradients_through():
     import tensorflow as tf
-    from gan_helpers.models import DiffAugment
+    from gan_helpers.core.models import DiffAugment
     x = tf.constant(np.random.default_rng(0).uniform(-1, 1, (4, 32, 32, 3)).astype("float32"))
     with tf.GradientTape() as tape:
         tape.watch(x)
@@ -131,7 +131,7 @@ def test_unknown_augmentation_is_a_clear_error():
 
 
 def test_spectral_norm_scales_the_kernel_to_unit_largest_singular_value():
-    from gan_helpers.models import SpectralNorm
+    from gan_helpers.core.models import SpectralNorm
 
     layer = SpectralNorm(gh.keras.layers.Conv2D(6, 3, padding="same"))
     x = np.random.default_rng(0).normal(size=(2, 8, 8, 4)).astype("float32")

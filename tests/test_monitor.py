@@ -2,7 +2,7 @@
 import numpy as np
 
 import gan_helpers as gh
-from gan_helpers.monitor import TrainingMonitor
+from gan_helpers.core.monitor import TrainingMonitor
 
 
 def _feed(monitor, steps, d_real, d_fake, g_loss, start=1):

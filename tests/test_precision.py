@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import gan_helpers as gh
-from gan_helpers import hardware, training
-from gan_helpers.fused import FusedStep
+from gan_helpers.core import hardware, training
+from gan_helpers.core.fused import FusedStep
 
 TINY = dict(image_size=32, batch_size=16, filters=8, latent_dim=16)
 
@@ -103,7 +103,7 @@ def test_best_precision_on_gpus_is_float16_from_tensor_cores_on():
 
 def _timed(info):
     """bench's plan for ``info``: key -> (policy, available, why)."""
-    from gan_helpers.bench import precisions_to_time
+    from gan_helpers.core.bench import precisions_to_time
 
     return {row[0]: tuple(row[1:]) for row in precisions_to_time(info)}
 

@@ -2,8 +2,8 @@
 import pytest
 from tqdm.std import tqdm
 
-from gan_helpers import data
-from gan_helpers.progress import progress_bar
+from gan_helpers.core import data
+from gan_helpers.core.progress import progress_bar
 
 
 def test_the_bar_is_tqdms_text_bar_on_stdout(capsys):

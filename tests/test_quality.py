@@ -10,7 +10,7 @@ Measured on the 2-core AMD EPYC (AVX-512) with 300-iteration runs of the current
 in inference mode (trap 2) measured 0.18 with the previous default (0.11 for notebook 05's
 32-filter loop). The bar, 0.35, sits between with a margin of 0.2 below the lowest
 default seed. BatchNorm in D (trap 3) scored 0.49 here: this pixel spread does not see
-that failure at 300 iterations; ``gan_helpers.attributes`` measures collapse properly on
+that failure at 300 iterations; ``gan_helpers.evaluation.attributes`` measures collapse properly on
 full runs.
 
 Not yet measured on an AVX2-only CPU, whose kernels round differently: the 0.2 margin is
@@ -19,7 +19,7 @@ the guard until it is (the float comparisons elsewhere use tolerances for the sa
 import numpy as np
 
 import gan_helpers as gh
-from gan_helpers.metrics import diversity_ratio
+from gan_helpers.core.distances import diversity_ratio
 
 ITERATIONS = 300
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 import gan_helpers as gh
-from gan_helpers import checkpoint, cli
+from gan_helpers.core import checkpoint
+from gan_helpers import cli
 
 TINY = dict(image_size=32, batch_size=16, filters=8, latent_dim=16)
 TRAIN_ARGS = ["--data", "cartoon-faces", "--num-images", "64", "--image-size", "32",
@@ -56,7 +57,7 @@ KILL_DURING_SAVE = textwrap.dedent("""
     import os, signal, sys
     import numpy as np
     import gan_helpers as gh
-    from gan_helpers import checkpoint
+    from gan_helpers.core import checkpoint
 
     calls = {"n": 0}
     real_savez = np.savez
@@ -223,14 +224,14 @@ def test_optimiser_state_is_matched_by_name_and_positional_checkpoints_still_loa
     run = gh.train(images=faces32[:64], run_dir=tmp_path / "run", epochs=1, progress=False, **TINY)
     folder = checkpoint.latest_checkpoint(run.checkpoint_dir)
     saved = dict(np.load(folder / "g_optimizer.npz"))
-    # every layer of gan_helpers.models is named, so the slots have names, not positions
+    # every layer of gan_helpers.core.models is named, so the slots have names, not positions
     assert {"iteration", "generator_up_16_kernel_momentum", "generator_to_image_bias_velocity",
             "generator_bn_8_gamma_momentum"} <= set(saved)
     # ... and a second build in the same process has the same names (no Keras counters)
     again = gh.build_generator(TINY["latent_dim"], 32, filters=8)
     assert [v.path for v in again.weights] == [v.path for v in run.generator.weights]
     # shuffled by name, loaded by name: each slot lands on its own variable
-    generator, _, gan = gh.training.build_models(run.config, seed=1)
+    generator, _, gan = gh.core.training.build_models(run.config, seed=1)
     shuffled = dict(reversed(list(saved.items())))
     checkpoint.restore_optimizer_state(gan.optimizer, generator.trainable_variables, shuffled, "generator")
     for variable in gan.optimizer.variables:
@@ -244,7 +245,7 @@ def test_optimiser_state_is_matched_by_name_and_positional_checkpoints_still_loa
     # a slot the model does not have is named in a one-line error
     renamed = {("generator_up_99_kernel_momentum" if k == "generator_up_16_kernel_momentum" else k): v
                for k, v in saved.items()}
-    generator, _, gan = gh.training.build_models(run.config, seed=1)
+    generator, _, gan = gh.core.training.build_models(run.config, seed=1)
     with pytest.raises(ValueError, match=r"no variable 'generator_up_16_kernel_momentum'"):
         checkpoint.restore_optimizer_state(gan.optimizer, generator.trainable_variables, renamed,
                                            "generator")

@@ -17,10 +17,11 @@ def _fake_run(run_dir, step=10, complete=True, config=True):
     folder.mkdir()
     if complete:
         (folder / "state.json").write_text(json.dumps({"epoch": 1, "step": step}), encoding="utf-8")
-        for name in set(gh.checkpoint.FILES) - {"state.json"}:  # no manifest: all six needed
+        for name in set(gh.core.checkpoint.FILES) - {"state.json"}:  # no manifest: all six needed
             (folder / name).write_bytes(b"")
     if config:
-        (run_dir / "config.json").write_text("{}", encoding="utf-8")
+        meta = {"config": {}, "data": "cartoon-faces", "seed": 0, "num_images": 10}
+        (run_dir / "config.json").write_text(json.dumps(meta), encoding="utf-8")
     return run_dir
 
 
@@ -36,8 +37,10 @@ def test_find_run_skips_folders_without_a_usable_checkpoint(tmp_path):
     (empty / "checkpoints").mkdir(parents=True)
     half_written = _fake_run(tmp_path / "half", complete=False)  # killed before any checkpoint
     no_config = _fake_run(tmp_path / "no_config", config=False)
+    cut_short = _fake_run(tmp_path / "cut_short")  # a copy that never finished: the one
+    (cut_short / "config.json").write_text('{"config": {', encoding="utf-8")  # opener refuses it
     good = _fake_run(tmp_path / "good")
-    candidates = [tmp_path / "missing", None, empty, half_written, no_config]
+    candidates = [tmp_path / "missing", None, empty, half_written, no_config, cut_short]
     assert gh.find_run(candidates) is None
     assert gh.find_run(candidates + [good]) == good
     assert gh.find_run([]) is None

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import gan_helpers as gh
-from gan_helpers import checkpoint, training
+from gan_helpers.core import checkpoint, training
 
 TINY = dict(image_size=32, batch_size=16, filters=8, latent_dim=16)
 

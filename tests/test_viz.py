@@ -6,7 +6,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from gan_helpers import viz  # noqa: E402
+from gan_helpers.core import viz  # noqa: E402
 
 
 def test_grid_layout_and_value_ranges():

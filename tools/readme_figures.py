@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 import gan_helpers as gh
-from gan_helpers.training import load_run, write_run_figures
+from gan_helpers.core.training import load_run, write_run_figures
 
 ROOT = Path(__file__).resolve().parent.parent
 

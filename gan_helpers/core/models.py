@@ -10,7 +10,7 @@ import contextlib
 
 import numpy as np
 
-from ._tf import keras, tf
+from .._tf import keras, tf
 from .config import SUPPORTED_IMAGE_SIZES, parse_augment
 
 layers = keras.layers

@@ -118,7 +118,7 @@ def build_models(config: GANConfig, seed: int = 0, strategy=None, label_dim: int
         ValueError: one line, naming a field the conditional models refuse and its value.
     """
     if label_dim is not None:
-        from . import conditional
+        from .. import conditional
 
         conditional.refuse_unsupported(config)
     set_seed(seed)
@@ -288,12 +288,12 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
             both compute the same updates, so either can resume the other's run.
         on_epoch_end: called as ``on_epoch_end(run)`` after each epoch's checkpoint
             (e.g. to score the generator); it must not change the models.
-        monitor: the :class:`gan_helpers.monitor.TrainingMonitor` whose warnings (D
+        monitor: the :class:`gan_helpers.core.monitor.TrainingMonitor` whose warnings (D
             winning, G loss running away, samples collapsing) are printed and written to
             ``warnings.txt`` (default: one with its default thresholds).
         distribute: ``"mirrored"`` (all local GPUs), ``"tpu"``, or a
             ``tf.distribute.Strategy``: the fused step runs on every replica, each with a
-            slice of the batch (see :class:`gan_helpers.fused.FusedStep`).
+            slice of the batch (see :class:`gan_helpers.core.fused.FusedStep`).
 
     Returns:
         The :class:`Run`, with models and history in memory.
@@ -494,7 +494,7 @@ def make_run(config: GANConfig, run_dir, seed: int, *, data: str, num_images: in
         return Run(generator, discriminator, gan, config, Path(run_dir), fixed_noise, data=data,
                    seed=seed, num_images=num_images,
                    ema=GeneratorEMA(generator, config.ema) if config.ema else None)
-    from .conditional import GRID_COLUMNS, ConditionalRun
+    from ..conditional import GRID_COLUMNS, ConditionalRun
 
     label_dim = sum(len(options) for options in conditions.values())
     generator, discriminator, gan = build_models(config, seed, strategy=strategy,
@@ -650,7 +650,7 @@ def make_strategy(distribute):
     ``"mirrored"``: every local GPU (MirroredStrategy); ``"tpu"``: the Colab/Cloud TPU
     (TPUStrategy); ``None`` or ``"none"``: no strategy, one device.
     """
-    from ._tf import tf
+    from .._tf import tf
 
     if distribute is None or distribute == "none":
         return None
@@ -699,7 +699,7 @@ def write_run_figures(run: Run) -> None:
 @dataclasses.dataclass(frozen=True)
 class RunFolder:
     """A trained run folder, opened: its ``config.json`` (read once) and its newest whole
-    checkpoint (:func:`gan_helpers.checkpoint.latest_checkpoint`)."""
+    checkpoint (:func:`gan_helpers.core.checkpoint.latest_checkpoint`)."""
 
     run_dir: Path
     meta: dict  # config.json: "config", "data", "seed", "num_images", "repeat", ["conditions"]

@@ -13,8 +13,8 @@ the temporary file is removed. The file gets the permissions a plain ``open`` wo
   (``model.save_weights``, ``Image.save``, ``fig.savefig``);
 * :func:`write_text_atomic`, :func:`write_bytes_atomic`: a whole file at once;
 * :func:`temporary_beside`, :func:`commit`, :func:`fsync_file`: the steps, for a writer
-  that streams over a longer time (the decoding cache of :mod:`gan_helpers.data`) and
-  for checkpoints, whose whole folder is renamed into place (:mod:`gan_helpers.checkpoint`);
+  that streams over a longer time (the decoding cache of :mod:`gan_helpers.core.data`) and
+  for checkpoints, whose whole folder is renamed into place (:mod:`gan_helpers.core.checkpoint`);
 * :func:`append_text`: the one kind of write that is not a replacement, history and
   warnings appended line by line, flushed to the disk before it returns.
 """

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._tf import keras, tf
+from .._tf import keras, tf
 
 
 class GeneratorEMA:

@@ -25,7 +25,7 @@ import weakref
 
 import numpy as np
 
-from ._tf import keras, quiet_first_run, tf
+from .._tf import keras, quiet_first_run, tf
 from .config import GANConfig
 
 _TRAIN_MODE_CALLS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -281,7 +281,7 @@ def draw_discriminator_inputs(rng: np.random.Generator, image_shape: tuple, late
 FUSED_ONLY = {
     "r1_gamma": "train_on_batch cannot take D's gradient at its input",
 }
-"""The loss terms only :class:`gan_helpers.fused.FusedStep` computes, and why the classic
+"""The loss terms only :class:`gan_helpers.core.fused.FusedStep` computes, and why the classic
 ``train_on_batch`` step cannot."""
 
 

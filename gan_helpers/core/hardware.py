@@ -69,7 +69,7 @@ def describe_hardware() -> dict:
         say) and, on the CPU, ``tensorflow_said``: what TensorFlow printed about CUDA at
         start-up (on a machine that should have a GPU, it says why none was found).
     """
-    from ._tf import startup_messages, tf
+    from .._tf import startup_messages, tf
 
     gpus = tf.config.list_physical_devices("GPU")
     tpus = tf.config.list_logical_devices("TPU")

@@ -19,7 +19,7 @@ def scale_images(images):
 
 
 def _tf_scale(images):
-    from ._tf import tf
+    from .._tf import tf
 
     return tf.cast(images, tf.float32) / 127.5 - 1.0
 
@@ -120,7 +120,7 @@ def make_dataset(images: np.ndarray, batch_size: int = 64, shuffle: bool = True,
     Returns:
         ``tf.data.Dataset`` of float32 (batch_size, S, S, C) in [-1, 1].
     """
-    from ._tf import tf
+    from .._tf import tf
 
     images = _check_images(images)
     indices, flips = batch_plan(len(images), batch_size, seed, epoch, shuffle, flip)
@@ -139,7 +139,7 @@ _TENSOR_CACHE: dict[int, tuple[np.ndarray, object]] = {}
 
 def _as_tensor(images: np.ndarray):
     """Hold one tensor copy of an image array, reused across epochs."""
-    from ._tf import tf
+    from .._tf import tf
 
     key = id(images)
     cached = _TENSOR_CACHE.get(key)

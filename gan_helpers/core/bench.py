@@ -12,14 +12,14 @@ import time
 
 import numpy as np
 
-from ._tf import tf
+from .._tf import tf
 from .config import DEFAULT_PRESET, make_config, quick_value
 from .batches import iterate_batches, scale_images
 from .data import load_cartoon_faces
 from .fused import FusedStep
 from .gan import train_step
 from .hardware import GPU_BF16_CAPABILITY, describe_hardware, hardware_summary
-# FLOPs are counted beside the models; gan_helpers.bench.forward_flops still imports
+# FLOPs are counted beside the models; gan_helpers.core.bench.forward_flops still imports
 from .models import forward_flops, iteration_flops  # noqa: F401
 
 
@@ -46,7 +46,7 @@ def _capability(version) -> str:
 def precisions_to_time(info: dict) -> list[tuple[str, str, bool, str]]:
     """The low precisions timed after float32, each as ``(key, policy, available, why)``.
 
-    ``info`` is :func:`gan_helpers.hardware.describe_hardware`'s: ``mixed_bfloat16``
+    ``info`` is :func:`gan_helpers.core.hardware.describe_hardware`'s: ``mixed_bfloat16``
     runs where the device that trains has native bfloat16 (its ``bf16``: not on a T4),
     ``mixed_float16`` on a GPU. ``why`` says why one is skipped (empty when it runs).
     """

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .checkpoint import latest_checkpoint
 from .config import PRESETS, GANConfig, make_config
 
 # Settings that change how long or how fast a run trains, not the recipe it follows.
@@ -23,19 +22,23 @@ def find_run(candidates) -> Path | None:
             folders without ``checkpoints/`` and ``None`` entries are skipped.
 
     Returns:
-        The first folder whose ``checkpoints`` has a complete checkpoint (see
-        :func:`gan_helpers.checkpoint.latest_checkpoint`) and a ``config.json``, so that
-        :func:`gan_helpers.load_run` can open it; None when no candidate has one.
+        The first folder that :func:`gan_helpers.core.training.read_run_folder`, the one
+        opener of run folders, can open: a complete checkpoint (see
+        :func:`gan_helpers.core.checkpoint.latest_checkpoint`) and a whole ``config.json``,
+        so that :func:`gan_helpers.open_run` can load it; None when no candidate has one.
     """
+    from .training import read_run_folder
+
     if isinstance(candidates, (str, Path)):
         raise ValueError("find_run needs a list of run folders, e.g. [Path('runs/default')], "
                          f"got the single path {str(candidates)!r}")
     for candidate in candidates:
         if candidate is None:
             continue
-        run_dir = Path(candidate)
-        if (run_dir / "config.json").is_file() and latest_checkpoint(run_dir / "checkpoints"):
-            return run_dir
+        try:
+            return read_run_folder(candidate).run_dir
+        except (FileNotFoundError, ValueError):
+            continue
     return None
 
 

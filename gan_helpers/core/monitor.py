@@ -8,7 +8,7 @@ import collections
 
 import numpy as np
 
-from .metrics import diversity_ratio
+from .distances import diversity_ratio
 
 
 class TrainingMonitor:

@@ -14,7 +14,7 @@ import contextlib
 
 import numpy as np
 
-from ._tf import keras, quiet_first_run, tf
+from .._tf import keras, quiet_first_run, tf
 from .config import GANConfig
 from .gan import draw_discriminator_inputs, sample_noise
 
@@ -59,7 +59,7 @@ class FusedStep:
         config: labels, flips and instance noise (defaults: :class:`GANConfig`).
         jit_compile: compile with XLA (slower on the CPUs measured here; try it on a GPU).
         strategy: a ``tf.distribute.Strategy`` the models were built under (see
-            :func:`gan_helpers.training.build_models`). Each replica gets a contiguous
+            :func:`gan_helpers.core.training.build_models`). Each replica gets a contiguous
             slice of the batch; Keras' loss objects divide by the number of replicas, so
             the summed gradients equal the single-device ones. BatchNorm in G must be
             synchronised (``build_generator(synchronized_bn=True)``). DiffAugment draws

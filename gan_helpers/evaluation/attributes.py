@@ -19,10 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import quick_value
-from .files import atomic_path, write_text_atomic
-from .metrics import frechet_distance, nearest_neighbours, neighbour_radii, pairwise_distances
-from .progress import progress_bar
+from ..core.config import quick_value
+from ..core.files import atomic_path, write_text_atomic
+from ..core.distances import nearest_neighbours, neighbour_radii, pairwise_distances
+from .metrics import frechet_distance
+from ..core.progress import progress_bar
 
 CLASSIFIER_VERSION = 2
 """2 (2026-11-26): trained with half of its faces blurred (Gaussian, sigma 0.25-1.5 px), so a
@@ -37,7 +38,7 @@ CLASSIFIER_SIZE = 64
 
 def _adventurer_parts() -> dict[str, tuple[str, list[str]]]:
     """Attribute name -> (DiceBear option, the values it can take), read from the style."""
-    from .data import adventurer_definition
+    from ..core.data import adventurer_definition
 
     definition = adventurer_definition()
     variants = {name: sorted(c["variants"]) for name, c in definition["components"].items()}
@@ -83,7 +84,7 @@ def render_labelled_faces(count: int, image_size: int = 64, seed: int = 1000,
         ``(images, labels)``: uint8 (count, S, S, 3) and a dict of int arrays (count,)
         keyed by attribute, indexing :func:`attribute_values`.
     """
-    from .data import render_face
+    from ..core.data import render_face
 
     if not isinstance(count, (int, np.integer)) or count < 1:
         raise ValueError(f"count must be a positive integer, got {count!r}")
@@ -137,7 +138,7 @@ def build_attribute_classifier(values: dict[str, list[str]] | None = None, width
         A functional ``keras.Model`` mapping float32 (N, 64, 64, 3) in [-1, 1] to a dict
         of (N, classes) probabilities keyed by attribute.
     """
-    from ._tf import keras
+    from .._tf import keras
 
     layers = keras.layers
     values = values or attribute_values()
@@ -168,7 +169,7 @@ class AttributeClassifier:
 
     def __init__(self, model, accuracy: dict[str, float] | None = None,
                  accuracy_blurred: dict[str, float] | None = None):
-        from ._tf import keras
+        from .._tf import keras
 
         self.model = model
         self.accuracy = dict(accuracy or {})
@@ -177,8 +178,8 @@ class AttributeClassifier:
         self._features = keras.Model(model.input, model.get_layer("features").output)
 
     def _prepare(self, images) -> np.ndarray:
-        from ._tf import tf
-        from .batches import scale_images
+        from .._tf import tf
+        from ..core.batches import scale_images
 
         array = np.asarray(images)
         if array.ndim != 4 or array.shape[-1] != 3:
@@ -205,7 +206,7 @@ class AttributeClassifier:
 
 def classifier_path(cache_dir=None) -> Path:
     """Where the trained classifier is cached (``$GAN_CACHE_DIR`` or ~/.cache/gan_helpers)."""
-    from .data import default_cache_dir
+    from ..core.data import default_cache_dir
 
     root = Path(cache_dir) if cache_dir else default_cache_dir()
     suffix = "-quick" if quick_value(False, True) else ""
@@ -250,8 +251,8 @@ def train_attribute_classifier(count: int | None = None, epochs: int | None = No
         The trained :class:`AttributeClassifier`, ``accuracy`` (crisp held-out faces) and
         ``accuracy_blurred`` (the same faces blurred by 1 px) filled in.
     """
-    from ._tf import keras
-    from .batches import scale_images
+    from .._tf import keras
+    from ..core.batches import scale_images
 
     count = count or quick_value(16_000, 2_000)
     epochs = epochs or 6
@@ -477,7 +478,7 @@ def attribute_report(classifier: AttributeClassifier, real, fake, reference_labe
 
     Returns:
         ``fd`` (Fréchet distance of the features, FID's formula:
-        :func:`gan_helpers.metrics.frechet_distance`), ``precision``, ``recall``,
+        :func:`gan_helpers.evaluation.metrics.frechet_distance`), ``precision``, ``recall``,
         ``coverage`` and ``certainty`` (:func:`attribute_certainty`), per attribute and
         mean, and the classifier's held-out accuracy.
     """

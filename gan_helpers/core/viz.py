@@ -214,7 +214,7 @@ def save_model_diagram(model, path, dpi: int = 60, **plot_options):
         ``model.summary()`` instead; install with ``pip install pydot`` and
         ``apt-get install graphviz``).
     """
-    from ._tf import keras
+    from .._tf import keras
 
     if not graphviz_available():
         return None
@@ -315,7 +315,7 @@ def plot_minibatch_std(scores, ax=None, log_scale: bool = True):
 
     Args:
         scores: ``{name: values}``, each values a 1-D array with one number per group
-            (what :class:`gan_helpers.models.MinibatchStdDev` appends for that group).
+            (what :class:`gan_helpers.core.models.MinibatchStdDev` appends for that group).
         log_scale: a logarithmic y axis, so a near-0 bar stays visible next to a tall one.
 
     Returns:

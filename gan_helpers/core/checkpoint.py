@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-# write_text_atomic: importable from here too, its home before gan_helpers.files
+# write_text_atomic: importable from here too, its home before gan_helpers.core.files
 from .files import fsync_file, umask, write_text_atomic
 
 LATEST = "latest"
@@ -51,7 +51,7 @@ def optimizer_state(optimizer) -> dict[str, np.ndarray]:
     """Every variable of a built Keras optimiser, by name (Adam: ``iteration``,
     ``learning_rate``, then ``<model>_<layer>_<weight>_momentum`` / ``_velocity``).
 
-    The names are stable because every layer of :mod:`gan_helpers.models` is named (Keras'
+    The names are stable because every layer of :mod:`gan_helpers.core.models` is named (Keras'
     own names carry process-wide counters); should two variables still share a name (a
     model of your own with duplicate layer names), the state is keyed by position instead.
     """

@@ -8,7 +8,7 @@ number of epochs instead: the built-in presets are sized to about the same compu
 ``--budget 0.25`` then trains every preset for a quarter of its own epochs, the same
 smaller compute for all. After its
 last epoch every run on the built-in faces is also scored by the attribute network
-(coverage, precision, recall, near-duplicates; :mod:`gan_helpers.attributes`).
+(coverage, precision, recall, near-duplicates; :mod:`gan_helpers.evaluation.attributes`).
 
 The runs are ordinary run folders: an interrupted comparison continues where it stopped
 (finished runs are kept, a half-trained one resumes from its checkpoint).
@@ -23,22 +23,22 @@ from pathlib import Path
 
 import numpy as np
 
-from . import viz
+from ..core import viz
 from .attributes import CLASSIFIER_VERSION, near_duplicate_share
-from .checkpoint import check_drive_mounted, latest_checkpoint
-from .config import COMPARE_PRESETS, make_config, quick_value
-from .data import CARTOON_FACES, load_dataset
+from ..core.checkpoint import check_drive_mounted, latest_checkpoint
+from ..core.config import COMPARE_PRESETS, make_config, quick_value
+from ..core.data import CARTOON_FACES, load_dataset
 from .evaluate import evaluation_samples, reference_from_images, sample_scores, swd_scores
-from .files import write_text_atomic
+from ..core.files import write_text_atomic
 from .metrics import SWD_PROTOCOL
-from .models import iteration_flops
+from ..core.models import iteration_flops
 
 
 class Scorer:
     """SWD of a generator against a fixed set of real images, with fixed noise and seed.
 
     The real sets, the noise and every score are ``evaluate``'s
-    (:func:`gan_helpers.evaluate.reference_from_images` and the functions beside it): the
+    (:func:`gan_helpers.evaluation.evaluate.reference_from_images` and the functions beside it): the
     same generator, data, count and seed get the same numbers from ``compare`` and from
     ``python -m gan_helpers evaluate``. :meth:`final` scores a run's last samples further:
     the near-duplicate share and, with ``attributes=True`` (the built-in faces), the
@@ -92,7 +92,7 @@ class Scorer:
 
 
 # How the runs in a results.json were scored: with evaluate's real sets and noise
-# (gan_helpers.evaluate). Files scored before that cannot be continued: their curves would
+# (gan_helpers.evaluation.evaluate). Files scored before that cannot be continued: their curves would
 # mix two reference sets.
 SCORED_AS = "evaluate"
 
@@ -118,7 +118,7 @@ def compare_presets(presets=COMPARE_PRESETS, seeds=(0, 1), epochs=None,
         The content of ``out_dir/results.json``: the protocol, the real-vs-real floor and,
         per run, the SWD after every epoch.
     """
-    from .training import train
+    from ..core.training import train
 
     configs = {preset: make_config(preset, **overrides) for preset in presets}
     # One scorer for every run: the same real images and noise size. Batch sizes may differ
@@ -201,7 +201,7 @@ def compare_presets(presets=COMPARE_PRESETS, seeds=(0, 1), epochs=None,
 def _rescore_final(scorer: Scorer, record: dict, run_dir: Path, name: str, progress: bool) -> None:
     """Score a finished run's last generator again with the scorer's classifier (its
     stored attribute scores came from an older one); the SWD curve is kept."""
-    from .training import load_run
+    from ..core.training import load_run
 
     if latest_checkpoint(run_dir / "checkpoints") is None:
         print(f"{name}: attribute scores of classifier v{record['final'].get('classifier_version', 1)}"

@@ -3,13 +3,13 @@
 ``python -m gan_helpers evaluate --run-dir R [--data D] [--json]``. No network is needed:
 the sliced Wasserstein distance (Karras et al. 2018) works on image patches, the
 near-duplicate share on pixels, and for runs on the built-in ``cartoon-faces`` the
-attribute classifier (:mod:`gan_helpers.attributes`) gives coverage, precision, recall
+attribute classifier (:mod:`gan_helpers.evaluation.attributes`) gives coverage, precision, recall
 and a Fréchet distance in its feature space. KID and FID need InceptionV3's ImageNet
 weights, which cannot be downloaded here; the report says so rather than printing a
 number it did not measure.
 
 The protocol (which real images, which noise) is this module's, and
-:mod:`gan_helpers.compare` scores with it too: :func:`reference_from_images` draws the
+:mod:`gan_helpers.evaluation.compare` scores with it too: :func:`reference_from_images` draws the
 real sets, :func:`evaluation_samples` the samples, and :func:`swd_scores` and
 :func:`sample_scores` score them, so the same generator, data, count and seed get the
 same numbers from ``evaluate`` and from ``compare``.
@@ -22,16 +22,17 @@ import json
 
 import numpy as np
 
-from .config import quick_value
+from ..core.config import quick_value
 from .attributes import (attribute_report, blur_images, load_attribute_classifier,
                          near_duplicate_share)
-from .batches import scale_images, unscale_images
-from .data import CARTOON_FACES, load_dataset
-from .gan import sample_noise
-from .metrics import (INCEPTION_PROTOCOL, SWD_PROTOCOL, diversity_ratio, frechet_distance,
+from ..core.batches import scale_images, unscale_images
+from ..core.data import CARTOON_FACES, load_dataset
+from ..core.gan import sample_noise
+from ..core.distances import diversity_ratio
+from .metrics import (INCEPTION_PROTOCOL, SWD_PROTOCOL, frechet_distance,
                       inception_features, inception_model, kernel_inception_distance,
                       memorisation_check, sliced_wasserstein_distance)
-from .viz import save_image_grid
+from ..core.viz import save_image_grid
 
 BLUR_REFERENCE = 1.0
 """Gaussian blur radius (px) of the real images in ``evaluate``'s third attribute row."""
@@ -51,22 +52,26 @@ def evaluate_run(run_dir, data: str | None = None, count: int | None = None, see
             above those training images (bottom row).
         inception_weights: ``"imagenet"`` (downloads; works on Colab) or a weights file
             for InceptionV3 without its top, to compute KID and FID (see
-            :func:`gan_helpers.metrics.inception_model`); None skips them.
+            :func:`gan_helpers.evaluation.metrics.inception_model`); None skips them.
         attributes: score with the attribute classifier (trained once on first use);
             default: when the data is the built-in ``cartoon-faces``.
 
     Returns:
         A dict with ``swd`` (per level and mean), ``swd_real_floor``, ``diversity``,
-        ``memorisation`` (see :func:`gan_helpers.metrics.memorisation_check`),
-        ``near_duplicates`` (see :func:`gan_helpers.attributes.near_duplicate_share`),
+        ``memorisation`` (see :func:`gan_helpers.evaluation.metrics.memorisation_check`),
+        ``near_duplicates`` (see :func:`gan_helpers.evaluation.attributes.near_duplicate_share`),
         ``attributes``, ``attributes_real_floor`` and ``attributes_real_blurred`` (real
         images blurred by :data:`BLUR_REFERENCE` px: what softness alone costs; see
-        :func:`gan_helpers.attributes.attribute_report`; None for other data), the
+        :func:`gan_helpers.evaluation.attributes.attribute_report`; None for other data), the
         protocol, the run's step, and ``kid``/``fid`` as None with ``skipped`` saying why.
     """
-    from .training import load_run
+    from ..core.training import open_run, read_run_folder
 
-    run = load_run(run_dir)
+    if read_run_folder(run_dir).conditions is not None:
+        raise ValueError(f"{run_dir} holds a conditional run: evaluate scores unconditional "
+                         f"runs; notebook 07 measures how well a conditional run obeys "
+                         f"(gan_helpers.conditional.measure_obedience)")
+    run = open_run(run_dir, conditional=False)
     data = data or run.data
     if data == "<array>":
         raise ValueError(f"{run_dir} was trained on an in-memory array: pass --data")

@@ -2,7 +2,7 @@
 images, and the cache that decodes each of them once.
 
 Images are uint8 arrays (N, S, S, 3), memory-mapped from the cache where there is one.
-Turning them into training batches is :mod:`gan_helpers.batches`' job (its names are
+Turning them into training batches is :mod:`gan_helpers.core.batches`' job (its names are
 importable from here too).
 """
 from __future__ import annotations
@@ -193,7 +193,7 @@ def make_messy_folder(folder, count: int = 48, seed: int = 0) -> Path:
 
 
 def _save_image(image: Image.Image, path, **options) -> Path:
-    """``image.save(path, **options)``, whole or not at all (:func:`gan_helpers.files.atomic_path`);
+    """``image.save(path, **options)``, whole or not at all (:func:`gan_helpers.core.files.atomic_path`);
     the format follows ``path``'s ending unless ``format=`` says otherwise."""
     path = Path(path)
     with atomic_path(path) as tmp:
@@ -394,9 +394,9 @@ class _ImageWriter:
     atomically when complete (or into memory when there is no cache file).
 
     The images are written with plain file writes, one after another, into a temporary
-    file beside the cache file (:func:`gan_helpers.files.temporary_beside`), so the
+    file beside the cache file (:func:`gan_helpers.core.files.temporary_beside`), so the
     decoded dataset never has to fit in this process's memory; the header gets the final
-    count (broken files are skipped) at the end, and :func:`gan_helpers.files.commit`
+    count (broken files are skipped) at the end, and :func:`gan_helpers.core.files.commit`
     renames the whole file into place.
     """
 
@@ -473,7 +473,7 @@ def adventurer_definition() -> dict:
     """The DiceBear "adventurer" style definition, as the ``dicebear_styles`` package ships
     it: ``"components"`` (each part, e.g. ``"hair"``, with its ``"variants"``) and
     ``"colors"`` (each colour option, e.g. ``"skin"``, with its ``"values"``, ``#rrggbb``).
-    The faces are drawn from it; :mod:`gan_helpers.attributes` reads their parts from it."""
+    The faces are drawn from it; :mod:`gan_helpers.evaluation.attributes` reads their parts from it."""
     from importlib.resources import files
 
     return json.loads(files("dicebear_styles").joinpath("adventurer.json").read_text("utf-8"))

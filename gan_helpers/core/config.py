@@ -25,7 +25,7 @@ AUGMENTATIONS = ("color", "translation", "cutout")
 
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16", "auto")
 """Compute precisions a run can train in; ``auto`` picks the fastest safe one for the
-hardware found (see :func:`gan_helpers.hardware.best_precision`)."""
+hardware found (see :func:`gan_helpers.core.hardware.best_precision`)."""
 
 
 def parse_augment(policy) -> tuple[str, ...]:
@@ -68,7 +68,7 @@ def set_seed(seed: int) -> None:
     the initial weights, the fixed noise and the labels; training steps themselves are
     not guaranteed bit-identical because oneDNN may reorder floating-point sums.
     """
-    from ._tf import keras
+    from .._tf import keras
 
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
