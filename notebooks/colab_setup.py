@@ -207,7 +207,7 @@ def has_gpu(run=subprocess.run) -> bool:
     return result.returncode == 0 and "GPU" in (result.stdout or "")
 
 
-NO_GPU = ("No GPU on this runtime: notebooks 04, 06 and 07 train for a long time on its CPU "
+NO_GPU = ("No GPU on this runtime: notebooks 05, 07 and 08 train for a long time on its CPU "
           "(their first cells say how long). Choose Runtime → Change runtime type → T4 GPU, "
           "or set QUICK = True in the setup cell for a short run of every step.")
 

@@ -6,7 +6,7 @@ train many small runs side by side: one process per (lever, seed), each its own 
 the default's 46 epochs (14,352 iterations of 32, the README's CPU run). Each process scores its
 generator with :func:`gan_helpers.evaluation.evaluate.evaluate_generator` (``evaluate``'s protocol,
 1,024 images per set, seed 0) after a quarter of the epochs (12: 3,744 iterations of 32,
-notebook 06's quarter budget) and after the last, and writes ``scores.json`` into its run
+notebook 07's quarter budget) and after the last, and writes ``scores.json`` into its run
 folder.
 
     KERAS_BACKEND=jax python research/gpu_sweep.py --faces faces.npz \

@@ -73,7 +73,7 @@ def test_a_damaged_newest_checkpoint_falls_back_to_the_one_before(run_dir, faces
         assert checkpoint.latest_checkpoint(checkpoints) == checkpoints / FIRST
     [message] = [str(w.message) for w in caught]
     assert message == f"{checkpoints / SECOND} is incomplete ({why}): using {FIRST} instead"
-    assert gh.find_run([run_dir]) == run_dir  # notebooks 05-07 find it still
+    assert gh.find_run([run_dir]) == run_dir  # notebooks 06-08 find it still
 
     resumed = gh.train(run_dir=run_dir, resume=True, epochs=3, images=faces32[:64], progress=False)
     assert resumed.step == 12
@@ -233,7 +233,7 @@ def test_a_run_folder_on_an_unmounted_drive_is_refused_before_anything_is_made(d
     shortcut.symlink_to(drive / "MyDrive", target_is_directory=True)
     with pytest.raises(ValueError, match="is on Google Drive"):
         checkpoint.check_writable(shortcut / "runs" / "x", 1)
-    # resuming names Drive too, not "run folder not found"; so does a comparison (notebook 06)
+    # resuming names Drive too, not "run folder not found"; so does a comparison (notebook 07)
     with pytest.raises(ValueError, match="which is not mounted now"):
         gh.train(run_dir=run_dir, resume=True, progress=False)
     from gan_helpers.evaluation.compare import compare_presets

@@ -173,7 +173,7 @@ def test_a_run_draws_one_row_per_combination_and_resumes_as_if_never_stopped(tmp
 
 
 def test_a_new_run_trains_in_batches_of_64_unless_told(tmp_path):
-    # The default preset's batches of 32 obeyed the labels less in notebook 07's run.
+    # The default preset's batches of 32 obeyed the labels less in notebook 08's run.
     tiny = {k: v for k, v in TINY.items() if k != "batch_size"}
     run = cond.train_conditional("skin", run_dir=tmp_path / "run", epochs=1, num_images=64,
                                  progress=False, **tiny)
@@ -349,18 +349,18 @@ def test_the_width_reaches_the_conditional_generator_through_the_shared_mapping(
     assert all(np.isfinite(v) for v in logs.values())
 
 
-# Notebook 07's settings (cells 6, 18, 23 and 25).
-NB07_PRESET, NB07_IMAGE_SIZE, NB07_ATTRIBUTES = "cartoon-v5", 32, ("hair_colour", "skin")
+# Notebook 08's settings (cells 6, 18, 23 and 25).
+NB08_PRESET, NB08_IMAGE_SIZE, NB08_ATTRIBUTES = "cartoon-v5", 32, ("hair_colour", "skin")
 
 
-def _nb07_config(**overrides):
-    return gh.make_config(NB07_PRESET, image_size=NB07_IMAGE_SIZE, d_augment="translation",
+def _nb08_config(**overrides):
+    return gh.make_config(NB08_PRESET, image_size=NB08_IMAGE_SIZE, d_augment="translation",
                           **overrides)
 
 
 def _conditional_models_before_the_shared_mapping(config, label_dim, seed=0):
     """build_conditional_models as it was before it went through training.build_models
-    (2026-12, verbatim but for the module prefixes): the reference for notebook 07's models."""
+    (2026-12, verbatim but for the module prefixes): the reference for notebook 08's models."""
     from gan_helpers.core.config import parse_augment
     from gan_helpers.core.gan import compile_gan, latent_size
     from gan_helpers.core.hardware import resolve_precision
@@ -415,9 +415,9 @@ def _describe(model, prefix=""):
     {"minibatch_std": 0, "d_dropout": 0.2, "d_batch_norm": True, "d_spectral_norm": True,
      "filters": 48},  # the other levers the old code passed on
 ], ids=["cell23", "cell25", "d_levers"])
-def test_notebook_07s_conditional_models_are_the_same_as_before(overrides):
+def test_notebook_08s_conditional_models_are_the_same_as_before(overrides):
     keras = gh.keras
-    config = _nb07_config(**overrides)
+    config = _nb08_config(**overrides)
     keras.backend.clear_session()  # Keras' own layer names count up within a session
     before = _conditional_models_before_the_shared_mapping(config, LABEL_DIM, seed=0)
     keras.backend.clear_session()
@@ -441,10 +441,10 @@ def test_notebook_07s_conditional_models_are_the_same_as_before(overrides):
                           np.asarray(after[1]([images[1], labels])))
 
 
-def test_notebook_07s_default_conditional_config_still_builds_and_trains(tmp_path):
-    config = _nb07_config()
-    values = cond.condition_values(NB07_ATTRIBUTES)
-    images, labels = cond.load_labelled_faces(64, NB07_IMAGE_SIZE, NB07_ATTRIBUTES,
+def test_notebook_08s_default_conditional_config_still_builds_and_trains(tmp_path):
+    config = _nb08_config()
+    values = cond.condition_values(NB08_ATTRIBUTES)
+    images, labels = cond.load_labelled_faces(64, NB08_IMAGE_SIZE, NB08_ATTRIBUTES,
                                               progress=False)
     label_dim = cond.encode_conditions({n: labels[n][:1] for n in values}, values).shape[1]
     generator, discriminator, gan = cond.build_conditional_models(config, label_dim, seed=0)
@@ -454,7 +454,7 @@ def test_notebook_07s_default_conditional_config_still_builds_and_trains(tmp_pat
                          config=config, conditions=asked)
     assert all(np.isfinite(v) for v in logs.values())
     # Cell 25's call, on 64 faces for one epoch: one batch of 64.
-    run = cond.train_conditional(NB07_ATTRIBUTES, NB07_PRESET, image_size=NB07_IMAGE_SIZE,
+    run = cond.train_conditional(NB08_ATTRIBUTES, NB08_PRESET, image_size=NB08_IMAGE_SIZE,
                                  num_images=64, epochs=1, run_dir=tmp_path / "run", seed=0,
                                  resume="auto", progress=False)
     assert run.step == 1 and run.config.batch_size == 64 and run.values == values

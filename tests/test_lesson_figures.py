@@ -1,4 +1,4 @@
-"""The figures notebook 03 teaches with: generator-loss gradients, image rows, minibatch-std bars."""
+"""The figures notebooks 03 and 04 teach with: generator-loss gradients, image rows, minibatch-std bars."""
 import matplotlib
 
 matplotlib.use("Agg")

@@ -7,7 +7,7 @@ sampler, G itself in the default) with the spread of real faces.
 
 Measured on the 2-core AMD EPYC (AVX-512) with 300-iteration runs of the current default
 (filters 32): spread 0.57 with seed 0 and 0.74 with seed 1. The same run with fakes drawn
-in inference mode (trap 2) measured 0.18 with the previous default (0.11 for notebook 05's
+in inference mode (trap 2) measured 0.18 with the previous default (0.11 for notebook 06's
 32-filter loop). The bar, 0.35, sits between with a margin of 0.2 below the lowest
 default seed. BatchNorm in D (trap 3) scored 0.49 here: this pixel spread does not see
 that failure at 300 iterations; ``gan_helpers.evaluation.attributes`` measures collapse properly on
