@@ -162,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--conditional", type=_attribute_names, metavar="ATTRS",
                        help="train a conditional GAN that draws the attributes you ask for: "
                             "comma-separated, from hair_colour, skin, glasses (built-in faces "
-                            "rendered with known attributes; classic step; notebook 07)")
+                            "rendered with known attributes; classic step; notebook 08)")
 
     sample = sub.add_parser("sample", help="draw a grid of faces from a trained run")
     sample.add_argument("--run-dir", type=Path, required=True)

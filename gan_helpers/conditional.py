@@ -47,7 +47,7 @@ LABELLED_FACES = "labelled-cartoon-faces"
 LABELLED_SEED = 2000  # disjoint from the classifier's faces (1000) and the built-in set (0)
 GRID_COLUMNS = 8  # fixed z per progress-grid row
 # A new conditional run trains in batches of 64 unless told otherwise, whatever the preset:
-# with the default preset's 32, notebook 07's run (32 px, 16,384 iterations) obeyed its labels
+# with the default preset's 32, notebook 08's run (32 px, 16,384 iterations) obeyed its labels
 # less than with 64 (hair colour 88.9 % against 91.7 %, both at once 74.6 % against 79.1 %;
 # one seed each, 2026-11-26).
 CONDITIONAL_BATCH_SIZE = 64

@@ -293,7 +293,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # (beta_1 0), one-sided label smoothing, minibatch-std and DiffAugment's random shifts.
     # How it was chosen, and what each alternative scored: docs/results.md.
     "cartoon": dict(),
-    # The previous default: cartoon with DCGAN's Adam beta_1 of 0.5 (notebook 06 compares it).
+    # The previous default: cartoon with DCGAN's Adam beta_1 of 0.5 (notebook 07 compares it).
     "cartoon-v5": dict(beta_1=0.5),
     # Radford et al. 2015 with the noisy labels of the seeds.
     "dcgan": dict(lr_d=2e-4, lr_g=2e-4, beta_1=0.5, batch_size=64, fake_label_range=(0.0, 0.2),

@@ -1,6 +1,6 @@
 """Find a run an earlier step made, and say which recipe it was trained with.
 
-A notebook that needs a trained run (notebook 05 needs notebook 04's, or the README's)
+A notebook that needs a trained run (notebook 06 needs notebook 05's)
 looks through a few run folders in order and reuses the first one with a checkpoint;
 only when there is none does it train a small run itself.
 """

@@ -138,7 +138,7 @@ def compare_presets(presets=COMPARE_PRESETS, seeds=(0, 1), epochs=None,
     if not 0 < budget <= 1:
         raise ValueError(f"budget must be in (0, 1], got {budget}")
     out_dir = Path(out_dir)
-    check_drive_mounted(out_dir)  # notebook 06 keeps its runs on Drive
+    check_drive_mounted(out_dir)  # notebook 07 keeps its runs on Drive
     out_dir.mkdir(parents=True, exist_ok=True)
     count = count or quick_value(512, 64)
     results_path = out_dir / "results.json"

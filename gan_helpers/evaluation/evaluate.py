@@ -69,7 +69,7 @@ def evaluate_run(run_dir, data: str | None = None, count: int | None = None, see
 
     if read_run_folder(run_dir).conditions is not None:
         raise ValueError(f"{run_dir} holds a conditional run: evaluate scores unconditional "
-                         f"runs; notebook 07 measures how well a conditional run obeys "
+                         f"runs; notebook 08 measures how well a conditional run obeys "
                          f"(gan_helpers.conditional.measure_obedience)")
     run = open_run(run_dir, conditional=False)
     data = data or run.data
