@@ -127,7 +127,7 @@ def config_overrides(args) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .core.config import COMPARE_PRESETS, DEFAULT_PRESET, PRECISIONS, PRESETS, SUPPORTED_IMAGE_SIZES
+    from .core.config import COMPARE_PRESETS, DEFAULT_PRESET, PRESETS, SUPPORTED_IMAGE_SIZES
 
     parser = _OneLineParser(prog="python -m gan_helpers",
                             description="Train a DCGAN that draws cartoon faces.")

@@ -212,3 +212,11 @@ def test_precision_recall_reports_how_tightly_each_set_is_packed():
     assert tight["precision"] > 0.9 and tight["recall"] < 0.5
     same = attr.precision_recall(real, rng.standard_normal((300, 8)))
     assert 0.7 < same["fake_radius"] / same["real_radius"] < 1.4
+
+
+def test_training_the_classifier_shows_the_packages_one_progress_bar(capsys):
+    """Not Keras' own fit() bar, whose ANSI codes fill a terminal log with thousands of lines."""
+    attr.train_attribute_classifier(count=64, epochs=1, progress=True)
+    out = capsys.readouterr().out
+    assert "training the attribute classifier: 100%" in out and "━" not in out  # Keras draws ━
+    assert "\x1b[" not in out

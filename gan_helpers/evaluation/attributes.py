@@ -269,8 +269,13 @@ def train_attribute_classifier(count: int | None = None, epochs: int | None = No
                   metrics={name: "accuracy" for name in values})
     schedule = keras.callbacks.LearningRateScheduler(
         lambda epoch, lr: 2e-3 * 0.5 * (1 + np.cos(np.pi * epoch / epochs)))
+    steps = epochs * -(-split // 64)
+    bar = progress_bar(total=steps, desc="training the attribute classifier", unit="step",
+                       enabled=progress)
+    advance = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: bar.update(1))
     model.fit(x[:split], {k: v[:split] for k, v in labels.items()}, batch_size=64,
-              epochs=epochs, verbose=1 if progress else 0, callbacks=[schedule])
+              epochs=epochs, verbose=0, callbacks=[schedule, advance])
+    bar.close()
     classifier = AttributeClassifier(model)
     held_out = attribute_accuracy(classifier, x[split:], {k: v[split:] for k, v in labels.items()})
     classifier.accuracy = {name: held_out[name] for name in values}
