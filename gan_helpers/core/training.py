@@ -784,6 +784,8 @@ def open_run(run_dir, conditional: bool | None = None) -> Run:
     loads the checkpoint into them.
 
     Args:
+        run_dir: the run folder, or a :class:`RunFolder` already opened
+            (:func:`read_run_folder`), so ``config.json`` is read once.
         conditional: True: the folder must hold a conditional run; False: a plain one;
             None: either.
 
@@ -794,7 +796,7 @@ def open_run(run_dir, conditional: bool | None = None) -> Run:
         FileNotFoundError, ValueError: see :func:`read_run_folder`; ValueError too for a
             run of the other kind than ``conditional`` asks for.
     """
-    folder = read_run_folder(run_dir)
+    folder = run_dir if isinstance(run_dir, RunFolder) else read_run_folder(run_dir)
     if conditional is not None:
         folder.require(conditional, "load")
     meta = folder.meta

@@ -67,11 +67,12 @@ def evaluate_run(run_dir, data: str | None = None, count: int | None = None, see
     """
     from ..core.training import open_run, read_run_folder
 
-    if read_run_folder(run_dir).conditions is not None:
+    folder = read_run_folder(run_dir)  # config.json, read once for the check and the run
+    if folder.conditions is not None:
         raise ValueError(f"{run_dir} holds a conditional run: evaluate scores unconditional "
                          f"runs; notebook 08 measures how well a conditional run obeys "
                          f"(gan_helpers.conditional.measure_obedience)")
-    run = open_run(run_dir, conditional=False)
+    run = open_run(folder, conditional=False)
     data = data or run.data
     if data == "<array>":
         raise ValueError(f"{run_dir} was trained on an in-memory array: pass --data")
