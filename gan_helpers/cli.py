@@ -144,7 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--num-images", type=_positive_int,
                        help="use only this many images (default: all; 10,000 built-in faces)")
     train.add_argument("--repeat", type=_positive_int,
-                       help="show each image this many times per epoch (small datasets; default 1)")
+                       help="show each image this many times per epoch (default: a dataset "
+                            "smaller than the built-in faces repeats until an epoch is about as "
+                            "long as theirs; with --epochs, 1)")
     train.add_argument("--run-dir", type=Path, help="run folder (default: a new one under runs/)")
     train.add_argument("--resume", action="store_true",
                        help="continue the run in --run-dir: its data, seed and settings are "
@@ -314,11 +316,18 @@ def _train(args) -> int:
     run_options = dict(progress=not args.no_progress, checkpoint_minutes=args.checkpoint_minutes,
                        step=args.step or "fused", distribute=args.distribute)
     if args.resume:
-        train(run_dir=folder, resume=True, **run_options, **overrides)
-        return 0
-    train(data=args.data or "cartoon-faces", preset=args.preset or DEFAULT_PRESET,
-          run_dir=args.run_dir, seed=args.seed if args.seed is not None else 0,
-          num_images=args.num_images, repeat=args.repeat or 1, **run_options, **overrides)
+        run = train(run_dir=folder, resume=True, **run_options, **overrides)
+    else:
+        run = train(data=args.data or "cartoon-faces", preset=args.preset or DEFAULT_PRESET,
+                    run_dir=args.run_dir, seed=args.seed if args.seed is not None else 0,
+                    num_images=args.num_images, repeat=args.repeat, **run_options, **overrides)
+    if run.data != "cartoon-faces":  # your own images: did the run copy them, or repeat itself?
+        from .evaluation.evaluate import evaluate_run, verdict_lines
+
+        print(f"Checking the samples against {run.data} (python -m gan_helpers evaluate "
+              f"--run-dir {run.run_dir} tells more):")
+        for line in verdict_lines(evaluate_run(run.run_dir, attributes=False)):
+            print(f"  {line}")
     return 0
 
 

@@ -31,7 +31,8 @@ from .core.config import DEFAULT_PRESET, GANConfig, parse_augment, quick_value
 from .core.files import atomic_write
 from .core.gan import compile_gan, latent_size, sample_noise, train_step
 from .core.models import DiffAugment, build_discriminator, build_generator
-from .core.training import Run, TrainingJob, build_models, open_run, plan_run, run_training, start_run
+from .core.training import (Run, TrainingJob, build_models, open_run, plan_run, run_training,
+                            settle_length, start_run)
 
 layers = keras.layers
 
@@ -372,7 +373,7 @@ def train_conditional(attributes=None, preset: str = DEFAULT_PRESET, *,
     """
     given = dict(image_size=image_size, epochs=epochs, batch_size=batch_size, **overrides)
     plan = plan_run(LABELLED_FACES, preset, config, run_dir, resume, seed, num_images, 1,
-                    given, epochs_given=epochs is not None, conditional=True)
+                    given, conditional=True)
     if plan.folder is None:
         values = condition_values(attributes or DEFAULT_ATTRIBUTES)
         if overrides.get("d_augment") is None and config is None:  # colour would blur the labels
@@ -394,6 +395,7 @@ def train_conditional(attributes=None, preset: str = DEFAULT_PRESET, *,
                                              progress=progress)
         if len(images) < cfg.batch_size:
             raise ValueError(f"{len(images)} faces are fewer than one batch ({cfg.batch_size})")
+        settle_length(plan, len(images))
         onehot = encode_conditions(labels, values)
         run, rng, position = start_run(plan, data=LABELLED_FACES, num_images=len(images),
                                        conditions=values)

@@ -27,7 +27,8 @@ def test_a_run_writes_history_grids_gif_curves_and_checkpoint(faces32, tmp_path)
     assert [row["step"] for row in history] == list(range(1, 9))
     assert {"d_loss", "g_loss", "d_real", "d_fake"} <= set(history[0])
     csv_lines = (run.run_dir / "history.csv").read_text().splitlines()
-    assert csv_lines[0].startswith("step,epoch,d_loss") and len(csv_lines) == 9
+    assert csv_lines[0].startswith("step,epoch,images,d_loss") and len(csv_lines) == 9
+    assert [row["images"] for row in history] == [16 * step for step in range(1, 9)]
     assert np.array_equal(np.load(run.run_dir / "fixed_noise.npy"), run.fixed_noise)
     assert run.fixed_noise.shape == (training.FIXED_NOISE_COUNT, 16)
 

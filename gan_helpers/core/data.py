@@ -633,6 +633,70 @@ def render_emoji_faces(image_size: int = 64, font_path=None) -> np.ndarray:
     return np.stack(faces)
 
 
+SMALL_DATASET = 1_000
+"""Fewer unique images than this, and a run of the default's length may learn them by heart
+(docs/results.md, "Your own folder"): :func:`describe_dataset` warns."""
+
+
+def _source_sizes(path: Path, count: int) -> list[tuple[int, int]]:
+    """Width and height of the first ``count`` images in a folder or zip, read from their
+    headers (nothing is decoded); files whose header cannot be read are left out."""
+    def size(opener):
+        try:
+            with opener() as handle, Image.open(handle) as image:
+                return image.size
+        except Exception:  # noqa: BLE001 - unreadable: the decode skips it and says why
+            return None
+
+    if path.is_file():
+        with zipfile.ZipFile(path) as archive:
+            members = _zip_members(archive)[:count]
+            sizes = [size(lambda m=m: archive.open(m)) for m in members]
+    else:
+        sizes = [size(lambda f=f: open(f, "rb")) for f in list_image_files(path)[:count]]
+    return [s for s in sizes if s is not None]
+
+
+def describe_dataset(source, images: np.ndarray, limit: int | None = None) -> tuple[str, str | None]:
+    """One line on what ``source`` gave (``images``, as :func:`load_dataset` returned them
+    for ``count=limit``) and a warning when so few unique images could be memorised
+    (None otherwise).
+
+    For a folder or zip the line says how many image files it holds, how many of those
+    used could not be read, and the resolution they were scaled from (the median, and the
+    smallest side).
+    """
+    count, side = len(images), images.shape[1]
+    if source == CARTOON_FACES:
+        line = f"{source}: {count:,} faces drawn at {max(RENDER_SIZE, side)} px, scaled to {side} px"
+    elif source == NOTO_EMOJI:
+        line = f"{source}: {count:,} faces drawn from the Noto Color Emoji font, scaled to {side} px"
+    else:
+        path = Path(str(source)).expanduser()
+        if path.is_file():
+            with zipfile.ZipFile(path) as archive:
+                files = len(_zip_members(archive))
+        else:
+            files = len(list_image_files(path))
+        if limit is None and QUICK:
+            limit = default_image_count()  # what load_dataset used
+        used = min(files, limit) if limit else files
+        line = f"{path}: {files:,} image files" + (f", the first {used:,} used" if used < files else "")
+        if used > count:
+            line += f", {used - count:,} could not be read"
+        sizes = _source_sizes(path, used)
+        if sizes:
+            widths, heights = sorted(w for w, _ in sizes), sorted(h for _, h in sizes)
+            line += (f"; scaled from {widths[len(sizes) // 2]}x{heights[len(sizes) // 2]} px "
+                     f"(median; smallest side {min(min(wh) for wh in sizes)} px) to {side} px")
+    warning = None
+    if count < quick_value(SMALL_DATASET, 32):  # quick mode's 256 images are not a risk
+        warning = (f"{count:,} images is few: at the default's length a GAN can learn fewer than "
+                   f"{SMALL_DATASET:,} images by heart; the end of the run says whether its "
+                   f"samples copy them (more images is the cure)")
+    return line, warning
+
+
 def load_dataset(source: str = CARTOON_FACES, image_size: int = 64, count: int | None = None,
                  cache_dir=None, progress: bool = True) -> np.ndarray:
     """Load a dataset by name (``"cartoon-faces"``), a folder of images or a zip of them.

@@ -14,10 +14,10 @@ import numpy as np
 
 from . import checkpoint as ckpt
 from . import files, viz
-from .config import (DEFAULT_PRESET, FIXED_ON_RESUME, QUICK, GANConfig, make_config, quick_value,
-                     rng_stream, set_seed)
+from .config import (DEFAULT_PRESET, FIXED_ON_RESUME, QUICK, GANConfig, make_config, rng_stream,
+                     set_seed, with_length)
 from .batches import iterate_batches, scale_images, steps_per_epoch
-from .data import CARTOON_FACES, load_dataset
+from .data import CARTOON_FACES, default_image_count, describe_dataset, load_dataset
 from .fused import FusedStep
 from .gan import build_gan, refuse_fused_only, sample_noise, train_step
 from .hardware import resolve_precision
@@ -26,7 +26,7 @@ from .ema import GeneratorEMA
 from .monitor import TrainingMonitor
 from .progress import progress_bar
 
-HISTORY_KEYS = ("step", "epoch", "d_loss", "d_loss_real", "d_loss_fake", "g_loss",
+HISTORY_KEYS = ("step", "epoch", "images", "d_loss", "d_loss_real", "d_loss_fake", "g_loss",
                 "d_real", "d_fake", "seconds")
 FIXED_NOISE_COUNT = 64
 
@@ -235,8 +235,13 @@ def _check_resumable(saved: dict, explicit: dict) -> tuple[GANConfig, dict]:
     Raises:
         ValueError: one line, for a field in :data:`FIXED_ON_RESUME` that differs.
     """
-    # Normalised (lists from JSON become tuples); a field newer than the run has its default.
-    saved = GANConfig.from_dict({**GANConfig().to_dict(), **saved}).to_dict()
+    # Normalised (lists from JSON become tuples); a field newer than the run has its default,
+    # except the image count: a run saved without one counts epochs.
+    saved = GANConfig.from_dict({**GANConfig().to_dict(), "images": 0, **saved}).to_dict()
+    unit, other = ("images", "epochs") if saved["images"] else ("epochs", "images")
+    if explicit.get(other):
+        raise ValueError(f"cannot resume with {other}={explicit[other]}: this run counts its "
+                         f"length in {unit} ({unit}={saved[unit]}); give {unit} instead")
     merged = GANConfig.from_dict({**saved, **explicit}).to_dict()  # normalised values
     for key in FIXED_ON_RESUME:
         if key in explicit and merged[key] != saved[key]:
@@ -252,7 +257,7 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
           run_dir=None, resume: bool | str = False, seed: int = 0, num_images: int | None = None,
           checkpoint_minutes: float | None = None, progress: bool = True,
           images: np.ndarray | None = None, step: str = "fused", on_epoch_end=None,
-          monitor: TrainingMonitor | None = None, distribute=None, repeat: int = 1,
+          monitor: TrainingMonitor | None = None, distribute=None, repeat: int | None = None,
           **overrides) -> Run:
     """Train a DCGAN and write everything a person wants to look at into ``run_dir``.
 
@@ -268,8 +273,10 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
             seed recipe ``"dcgan"``, ``"mlwhiz"``, ``"surma"``; see ``PRESETS``.
         config: a full :class:`GANConfig` instead of ``preset`` (ignored when resuming:
             the run's saved configuration is used, with explicit overrides).
-        image_size, epochs, batch_size, **overrides: override the preset's values.
-            ``epochs`` is the run's total, also when resuming.
+        image_size, epochs, batch_size, **overrides: override the preset's values. A
+            run's length is ``images`` (images shown; the preset's by default, 460,000 for
+            the default recipe, whatever the data's size) or ``epochs``, one of the two,
+            and a resumed run keeps its unit; either is the run's total, also when resuming.
         run_dir: the run folder (default: a new folder under ``runs/``), or, with
             ``resume=True``, a :class:`RunFolder` already opened (:func:`read_run_folder`).
         resume: continue from the run folder's last checkpoint. ``"auto"``: continue it
@@ -278,8 +285,11 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
             it).
         seed: seeds the weights, fixed noise, data order, labels and noise.
         num_images: images of the dataset to use (default: all, 10,000 built-in faces).
-        repeat: show every image this many times per epoch (for small datasets such as
-            the 102 ``noto-emoji`` faces, so an epoch has enough steps between pictures).
+        repeat: show every image this many times per epoch. Default: in a run counted in
+            images, a dataset smaller than the built-in one (a folder of 2,000 images, the
+            102 ``noto-emoji`` faces) repeats until an epoch is about as long as the
+            built-in one, so pictures and checkpoints come as often; in a run counted in
+            epochs, 1 (see :func:`settle_length`).
         checkpoint_minutes: also checkpoint inside an epoch this often.
         progress: show progress bars.
         images: uint8 (N, S, S, 3) to train on instead of loading ``data``.
@@ -306,7 +316,7 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
     """
     plan = plan_run(data, preset, config, run_dir, resume, seed, num_images, repeat,
                     dict(image_size=image_size, epochs=epochs, batch_size=batch_size,
-                         **overrides), epochs_given=epochs is not None)
+                         **overrides))
     if step not in ("fused", "classic"):
         raise ValueError(f"step must be 'fused' or 'classic', got {step!r}")
     if step == "classic":  # before the data loads
@@ -346,9 +356,10 @@ class RunPlan:
     data: str
     seed: int
     num_images: int | None
-    repeat: int
+    repeat: int | None  # None: settled by settle_length once the data are loaded
     latest: Path | None  # the checkpoint to resume from, or None for a new run
     folder: "RunFolder | None" = None  # the run folder opened to resume, or None
+    quick_length: bool = False  # quick mode shortens the run to two epochs
 
 
 @dataclasses.dataclass
@@ -382,9 +393,14 @@ def run_training(plan: RunPlan, prepare, *, monitor=None, progress: bool = True,
         run = job.run
         _write_run_files(run, plan, len(job.images), job.meta)
         if progress:
-            print(f"Training {plan.config.image_size} px {job.what} on {run.num_images} images "
-                  f"({run.data}), {steps_per_epoch(run.num_images, plan.config.batch_size)} "
-                  f"steps/epoch, epochs {run.epoch + 1}-{plan.config.epochs} -> {run_dir}")
+            config = plan.config
+            steps = steps_per_epoch(run.num_images, config.batch_size)
+            shown = f", each shown {plan.repeat} times per epoch" if plan.repeat > 1 else ""
+            budget = (f" ({config.epochs * steps * config.batch_size:,} images shown)"
+                      if config.images else "")
+            print(f"Training {config.image_size} px {job.what} on {len(job.images)} images "
+                  f"({run.data}){shown}, {steps} steps/epoch, epochs {run.epoch + 1}-"
+                  f"{config.epochs}{budget} -> {run_dir}")
         seconds = _epoch_loop(job, plan, monitor=monitor or TrainingMonitor(), progress=progress,
                               checkpoint_minutes=checkpoint_minutes, on_epoch_end=on_epoch_end)
         write_run_figures(run)
@@ -401,15 +417,17 @@ def run_training(plan: RunPlan, prepare, *, monitor=None, progress: bool = True,
 
 
 def plan_run(data, preset, config, run_dir, resume, seed, num_images, repeat, given: dict,
-             epochs_given: bool, conditional: bool = False) -> RunPlan:
+             conditional: bool = False) -> RunPlan:
     """Resolve the configuration: a new run's from the preset (or ``config``) and the given
     values, a resumed run's from its folder with the given values changing what may change.
+    The run's length is settled once the data are loaded (:func:`settle_length`).
 
     ``run_dir`` may be a :class:`RunFolder` already opened (with ``resume=True``): its
     ``config.json`` is not read again. ``conditional``: the run to resume must be a
     conditional one (:mod:`gan_helpers.conditional`), else a plain one.
     """
     explicit = {k: v for k, v in given.items() if v is not None}
+    length_given = "epochs" in explicit or "images" in explicit
     if explicit.get("precision") == "auto":
         explicit["precision"] = resolve_precision("auto")
     folder = None
@@ -440,9 +458,7 @@ def plan_run(data, preset, config, run_dir, resume, seed, num_images, repeat, gi
     if config is None:
         config = make_config(preset, **explicit)
     else:  # a copy: the caller's config stays as it was
-        config = GANConfig.from_dict({**config.to_dict(), **explicit})
-    if not epochs_given and QUICK:
-        config.epochs = quick_value(config.epochs, 2)
+        config = GANConfig.from_dict(with_length(config.to_dict(), explicit))
     config.precision = resolve_precision(config.precision)  # the run records the choice
     run_dir = run_dir or new_run_dir()
     if (run_dir / "checkpoints" / ckpt.LATEST).exists():
@@ -453,7 +469,38 @@ def plan_run(data, preset, config, run_dir, resume, seed, num_images, repeat, gi
                              f"another run folder")
         raise ValueError(f"{run_dir} already holds a run: pass resume=True (--resume) "
                          f"to continue it, or choose another run folder")
-    return RunPlan(config, run_dir, data, seed, num_images, repeat, None)
+    return RunPlan(config, run_dir, data, seed, num_images, repeat, None,
+                   quick_length=QUICK and not length_given)
+
+
+def settle_length(plan: RunPlan, unique_images: int) -> None:
+    """Fix what the loaded data decide, in ``plan``: a new run's repeats and, for a run
+    counted in images shown, its epochs.
+
+    A run counted in images (``config.images``) on a dataset smaller than the built-in one
+    (:func:`gan_helpers.default_image_count`) shows it ``ceil(built-in / size)`` times per
+    epoch unless ``repeat`` was given, so an epoch of 102 emoji is about as long as an
+    epoch of the built-in faces and the pictures and checkpoints come as often; it trains
+    the whole number of epochs that shows closest to ``config.images``, at least one. A run
+    counted in epochs passes over its data once per epoch (``repeat`` 1 unless given).
+    Quick mode (``GAN_QUICK=1``) shortens a run whose length was not given to two epochs,
+    whichever its unit.
+    """
+    config = plan.config
+    if plan.repeat is None:
+        plan.repeat = max(1, math.ceil(default_image_count() / unique_images)) \
+            if config.images else 1
+    if not isinstance(plan.repeat, (int, np.integer)) or plan.repeat < 1:
+        raise ValueError(f"repeat must be a positive integer, got {plan.repeat!r}")
+    per_epoch = steps_per_epoch(unique_images * plan.repeat, config.batch_size) * config.batch_size
+    if plan.quick_length:
+        if config.images:
+            config.images = 2 * per_epoch
+        else:
+            config.epochs = 2
+        plan.quick_length = False
+    if config.images and per_epoch:
+        config.epochs = max(1, round(config.images / per_epoch))
 
 
 def _load_images(plan: RunPlan, images, progress: bool) -> tuple[np.ndarray, str]:
@@ -463,14 +510,19 @@ def _load_images(plan: RunPlan, images, progress: bool) -> tuple[np.ndarray, str
         images = load_dataset(plan.data, config.image_size, count=plan.num_images,
                               progress=progress)
         label = str(plan.data)
+        if plan.folder is None:  # a new run: what the data gave, and whether it is enough
+            line, warning = describe_dataset(plan.data, images, plan.num_images)
+            if progress:
+                print(line)
+            if warning:
+                print(f"warning: {warning}")
     else:
         label = "<array>"
     if images.shape[1] != config.image_size:
         raise ValueError(f"images are {images.shape[1]} px but image_size is {config.image_size}")
-    if not isinstance(plan.repeat, (int, np.integer)) or plan.repeat < 1:
-        raise ValueError(f"repeat must be a positive integer, got {plan.repeat!r}")
     # A small dataset: every epoch shows each image `repeat` times (the batch plan repeats
     # indices, never the pixels).
+    settle_length(plan, len(images))
     if len(images) * plan.repeat < config.batch_size:
         raise ValueError(f"the dataset has {len(images) * plan.repeat} images, fewer than one "
                          f"batch ({config.batch_size}); lower batch_size or use repeat")
@@ -605,7 +657,8 @@ def _epoch_loop(job: TrainingJob, plan: RunPlan, *, monitor, progress, checkpoin
                 run.ema.update()
             run.step += 1
             step_in_epoch += 1
-            run.history.append({"step": run.step, "epoch": run.epoch + 1, **logs,
+            run.history.append({"step": run.step, "epoch": run.epoch + 1,
+                                "images": run.step * config.batch_size, **logs,
                                 "seconds": round(time.perf_counter() - start, 3)})
             _warn(run, monitor.update(run.step, logs), bar)
             bar.update(1)

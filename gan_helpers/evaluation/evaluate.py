@@ -258,6 +258,19 @@ def evaluate_generator(generator, latent_dim: int, data: str = CARTOON_FACES, im
     }
 
 
+def verdict_lines(result: dict) -> list[str]:
+    """The two verdicts of an :func:`evaluate_run` result a person acts on: do the samples
+    copy training images (memorisation), and do they repeat each other (near-duplicates)."""
+    memo, dup = result["memorisation"], result["near_duplicates"]
+    verdict = "looks memorised" if memo["memorised"] else "no sign of memorisation"
+    collapse = "looks collapsed" if dup["share"] >= 0.10 \
+        else "varied"
+    return [f"memorisation: {verdict} ({memo['close_fraction']:.1%} of samples are closer to a "
+            f"training image than 99% of real images are to theirs)",
+            f"near-duplicates: {collapse} ({dup['share']:.1%} of samples have a near-twin "
+            f"among the samples; real images {dup['real_share']:.1%})"]
+
+
 def print_report(result: dict, as_json: bool = False) -> None:
     swd, floor = result["swd"], result["swd_real_floor"]
     levels = [key for key in swd if key != "swd_mean"]
