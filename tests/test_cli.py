@@ -75,6 +75,23 @@ def test_train_sample_and_prepare_through_python_m(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""  # no TensorFlow start-up lines
     assert (run_dir / "progress" / "epoch_0001.png").exists()
+    # your own images: the run ends with the two verdicts evaluate computes
+    assert "memorisation: " in done.stdout and "near-duplicates: " in done.stdout
+
+    # No length given: the default's images shown, quick mode's two epochs of them, with
+    # the folder repeated to an epoch as long as the built-in data's (256 in quick mode).
+    done = run("train", "--data", str(folder), "--image-size", "32", "--batch-size", "8",
+               "--filters", "8", "--run-dir", str(tmp_path / "no-flags"))
+    assert done.returncode == 0, done.stderr
+    assert f"{folder}: 40 image files; scaled from 32x32 px" in done.stdout
+    assert "on 40 images" in done.stdout and "each shown 7 times per epoch" in done.stdout
+    assert "epochs 1-2 (560 images shown)" in done.stdout
+    assert "warning:" not in done.stdout  # 40 images is not few for quick mode's 256
+
+    done = run("train", "--data", str(folder), "--epochs", "2", "--images-shown", "900",
+               "--run-dir", str(tmp_path / "both"))
+    assert done.returncode == 2 and "epochs or as images_shown, not both" in done.stderr
+    assert not (tmp_path / "both").exists()
 
     done = run("train", "--resume", "--run-dir", str(run_dir), "--epochs", "2", "--no-progress")
     assert done.returncode == 0, done.stderr

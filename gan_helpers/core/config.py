@@ -134,12 +134,12 @@ class GANConfig:
             output layers in float32; a run's saved configuration records the concrete
             policy ``auto`` chose.
         flip_images: random horizontal flips of the training images.
-        images: the run's length in images shown (real images D sees, the way StyleGAN
+        images_shown: the run's length in images shown (real images D sees, the way StyleGAN
             counts kimg), whatever the dataset's size: the default recipe was measured at
             460,000, 46 epochs of the 10,000 built-in faces. The epochs are worked out from
             it when the data are loaded. 0: the run's length is ``epochs`` instead.
         epochs: passes over the dataset (a run's total, also when resuming); with
-            ``images`` set, the number of passes that shows about that many images.
+            ``images_shown`` set, the number of passes that shows about that many images.
     """
 
     image_size: int = 64
@@ -162,7 +162,7 @@ class GANConfig:
     ema: float = 0.0
     precision: str = "float32"
     flip_images: bool = True
-    images: int = 460_000
+    images_shown: int = 460_000
     epochs: int = 46
 
     def __post_init__(self):
@@ -192,8 +192,9 @@ class GANConfig:
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not isinstance(self.images, (int, np.integer)) or self.images < 0:
-            raise ValueError(f"images must be a positive integer (0: count epochs), got {self.images!r}")
+        if not isinstance(self.images_shown, (int, np.integer)) or self.images_shown < 0:
+            raise ValueError(f"images_shown must be a positive integer (0: count epochs), "
+                             f"got {self.images_shown!r}")
         for name in ("lr_d", "lr_g"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
@@ -228,8 +229,8 @@ class GANConfig:
             if not _is_neutral(name, value, neutral, values):
                 raise ValueError(f"{name}={value!r} was retired from the package (only {neutral!r}, "
                                  f"off, still loads); docs/recipes.md says how it was measured")
-        if "epochs" in values and "images" not in values:
-            values["images"] = 0  # saved before runs counted images: its length is its epochs
+        if "epochs" in values and "images_shown" not in values:
+            values["images_shown"] = 0  # saved before runs counted images: it counts epochs
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
@@ -288,7 +289,7 @@ FIXED_ON_RESUME = ("image_size", "latent_dim", "filters", "d_batch_norm", "minib
 CONFIG_GROUPS: dict[str, tuple[str, ...]] = {
     "fixed for a run (a different value is refused on --resume)": FIXED_ON_RESUME,
     "length, optimisers and precision (may change on --resume)": (
-        "images", "epochs", "lr_d", "lr_g", "beta_1", "precision"),
+        "images_shown", "epochs", "lr_d", "lr_g", "beta_1", "precision"),
     "labels and noise (may change on --resume)": ("real_label_range", "fake_label_range", "label_flip_prob",
                          "instance_noise_std", "flip_images"),
     "regularisers and sampling (may change on --resume)": ("d_dropout", "ema"),
@@ -307,17 +308,19 @@ PRESETS: dict[str, dict[str, Any]] = {
     "cartoon-v5": dict(beta_1=0.5),
     # Radford et al. 2015 with the noisy labels of the seeds.
     "dcgan": dict(lr_d=2e-4, lr_g=2e-4, beta_1=0.5, batch_size=64, fake_label_range=(0.0, 0.2),
-                  minibatch_std=0, d_augment="", filters=64, images=120_000, epochs=12),
+                  minibatch_std=0, d_augment="", filters=64, images_shown=120_000,
+                  epochs=12),
     # mlwhiz's anime DCGAN in Keras: slower G, noisy labels real U(0.8, 1), fake U(0, 0.2).
     "mlwhiz": dict(lr_d=2e-4, lr_g=1.5e-4, beta_1=0.5, batch_size=64, fake_label_range=(0.0, 0.2),
-                   minibatch_std=0, d_augment="", filters=64, images=120_000, epochs=12),
+                   minibatch_std=0, d_augment="", filters=64, images_shown=120_000,
+                   epochs=12),
     # Surma's Simpsons DCGAN: 128 px, D learns 10x slower than G, one-sided label
     # smoothing (real 0.9, fake 0) and Gaussian noise on D's inputs (Surma's on the real
     # ones; here on the real and fake images of D's step). Surma's D had BatchNorm; under
     # Keras 3 a frozen BatchNorm changes D in G's step, so it is off.
     "surma": dict(image_size=128, lr_d=4e-5, beta_1=0.5, batch_size=64,
                   real_label_range=(0.9, 0.9), instance_noise_std=0.1, minibatch_std=0,
-                  d_augment="", filters=64, images=120_000, epochs=12),
+                  d_augment="", filters=64, images_shown=120_000, epochs=12),
 }
 DEFAULT_PRESET = "cartoon"
 # What `compare` trains unless told otherwise: the seed recipes, the previous default, the default.
@@ -328,8 +331,8 @@ def make_config(preset: str = DEFAULT_PRESET, **overrides) -> GANConfig:
     """Build a :class:`GANConfig` from a named preset plus overrides.
 
     ``None`` overrides are ignored, so command-line defaults can pass straight through.
-    A run's length is given one way: ``epochs=N`` makes it N epochs (``images`` 0),
-    ``images=N`` that many images shown; both at once is refused.
+    A run's length is given one way: ``epochs=N`` makes it N epochs (``images_shown`` 0),
+    ``images_shown=N`` that many images shown; both at once is refused.
     """
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(sorted(PRESETS))}")
@@ -341,13 +344,13 @@ def with_length(values: dict[str, Any], overrides: dict[str, Any]) -> dict[str, 
     given alone turns the image count off (the run counts epochs instead).
 
     Raises:
-        ValueError: both ``epochs`` and a non-zero ``images`` are given.
+        ValueError: both ``epochs`` and a non-zero ``images_shown`` are given.
     """
     given = {k: v for k, v in overrides.items() if v is not None}
-    if "epochs" in given and given.get("images"):
-        raise ValueError(f"give a run's length as epochs or as images, not both "
-                         f"(epochs={given['epochs']}, images={given['images']})")
+    if "epochs" in given and given.get("images_shown"):
+        raise ValueError(f"give a run's length as epochs or as images_shown, not both "
+                         f"(epochs={given['epochs']}, images_shown={given['images_shown']})")
     values = {**values, **given}
     if "epochs" in given:
-        values["images"] = 0
+        values["images_shown"] = 0
     return values

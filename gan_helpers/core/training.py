@@ -237,8 +237,9 @@ def _check_resumable(saved: dict, explicit: dict) -> tuple[GANConfig, dict]:
     """
     # Normalised (lists from JSON become tuples); a field newer than the run has its default,
     # except the image count: a run saved without one counts epochs.
-    saved = GANConfig.from_dict({**GANConfig().to_dict(), "images": 0, **saved}).to_dict()
-    unit, other = ("images", "epochs") if saved["images"] else ("epochs", "images")
+    saved = GANConfig.from_dict({**GANConfig().to_dict(), "images_shown": 0, **saved}).to_dict()
+    unit, other = ("images_shown", "epochs") if saved["images_shown"] else \
+        ("epochs", "images_shown")
     if explicit.get(other):
         raise ValueError(f"cannot resume with {other}={explicit[other]}: this run counts its "
                          f"length in {unit} ({unit}={saved[unit]}); give {unit} instead")
@@ -274,9 +275,9 @@ def train(data: str = CARTOON_FACES, preset: str = DEFAULT_PRESET, *, config: GA
         config: a full :class:`GANConfig` instead of ``preset`` (ignored when resuming:
             the run's saved configuration is used, with explicit overrides).
         image_size, epochs, batch_size, **overrides: override the preset's values. A
-            run's length is ``images`` (images shown; the preset's by default, 460,000 for
-            the default recipe, whatever the data's size) or ``epochs``, one of the two,
-            and a resumed run keeps its unit; either is the run's total, also when resuming.
+            run's length is ``images_shown`` (the preset's by default: 460,000 for the
+            default recipe, whatever the data's size) or ``epochs``, one of the two, and a
+            resumed run keeps its unit; either is the run's total, also when resuming.
         run_dir: the run folder (default: a new folder under ``runs/``), or, with
             ``resume=True``, a :class:`RunFolder` already opened (:func:`read_run_folder`).
         resume: continue from the run folder's last checkpoint. ``"auto"``: continue it
@@ -397,7 +398,7 @@ def run_training(plan: RunPlan, prepare, *, monitor=None, progress: bool = True,
             steps = steps_per_epoch(run.num_images, config.batch_size)
             shown = f", each shown {plan.repeat} times per epoch" if plan.repeat > 1 else ""
             budget = (f" ({config.epochs * steps * config.batch_size:,} images shown)"
-                      if config.images else "")
+                      if config.images_shown else "")
             print(f"Training {config.image_size} px {job.what} on {len(job.images)} images "
                   f"({run.data}){shown}, {steps} steps/epoch, epochs {run.epoch + 1}-"
                   f"{config.epochs}{budget} -> {run_dir}")
@@ -427,7 +428,7 @@ def plan_run(data, preset, config, run_dir, resume, seed, num_images, repeat, gi
     conditional one (:mod:`gan_helpers.conditional`), else a plain one.
     """
     explicit = {k: v for k, v in given.items() if v is not None}
-    length_given = "epochs" in explicit or "images" in explicit
+    length_given = "epochs" in explicit or "images_shown" in explicit
     if explicit.get("precision") == "auto":
         explicit["precision"] = resolve_precision("auto")
     folder = None
@@ -477,30 +478,30 @@ def settle_length(plan: RunPlan, unique_images: int) -> None:
     """Fix what the loaded data decide, in ``plan``: a new run's repeats and, for a run
     counted in images shown, its epochs.
 
-    A run counted in images (``config.images``) on a dataset smaller than the built-in one
-    (:func:`gan_helpers.default_image_count`) shows it ``ceil(built-in / size)`` times per
-    epoch unless ``repeat`` was given, so an epoch of 102 emoji is about as long as an
+    A run counted in images (``config.images_shown``) on a dataset smaller than the built-in
+    one (:func:`gan_helpers.default_image_count`) shows it ``ceil(built-in / size)`` times
+    per epoch unless ``repeat`` was given, so an epoch of 102 emoji is about as long as an
     epoch of the built-in faces and the pictures and checkpoints come as often; it trains
-    the whole number of epochs that shows closest to ``config.images``, at least one. A run
-    counted in epochs passes over its data once per epoch (``repeat`` 1 unless given).
+    the whole number of epochs that shows closest to ``config.images_shown``, at least one.
+    A run counted in epochs passes over its data once per epoch (``repeat`` 1 unless given).
     Quick mode (``GAN_QUICK=1``) shortens a run whose length was not given to two epochs,
     whichever its unit.
     """
     config = plan.config
     if plan.repeat is None:
         plan.repeat = max(1, math.ceil(default_image_count() / unique_images)) \
-            if config.images else 1
+            if config.images_shown else 1
     if not isinstance(plan.repeat, (int, np.integer)) or plan.repeat < 1:
         raise ValueError(f"repeat must be a positive integer, got {plan.repeat!r}")
     per_epoch = steps_per_epoch(unique_images * plan.repeat, config.batch_size) * config.batch_size
     if plan.quick_length:
-        if config.images:
-            config.images = 2 * per_epoch
+        if config.images_shown:
+            config.images_shown = 2 * per_epoch
         else:
             config.epochs = 2
         plan.quick_length = False
-    if config.images and per_epoch:
-        config.epochs = max(1, round(config.images / per_epoch))
+    if config.images_shown and per_epoch:
+        config.epochs = max(1, round(config.images_shown / per_epoch))
 
 
 def _load_images(plan: RunPlan, images, progress: bool) -> tuple[np.ndarray, str]:
