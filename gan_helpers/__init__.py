@@ -27,9 +27,9 @@ from ._tf import keras, tf  # noqa: F401  (imported first: silences TF's start-u
 from .core.batches import batch_plan, iterate_batches, make_dataset, scale_images, unscale_images
 from .core.config import (DEFAULT_PRESET, PRESETS, QUICK, GANConfig, make_config, quick_value,
                           rng_stream, runs_dir, set_seed)
-from .core.data import (default_image_count, load_cartoon_faces, load_dataset, load_image_file,
-                        load_image_folder, make_messy_folder, render_cartoon_faces,
-                        scan_image_sizes)
+from .core.data import (default_image_count, describe_dataset, load_cartoon_faces, load_dataset,
+                        load_image_file, load_image_folder, make_messy_folder,
+                        render_cartoon_faces, scan_image_sizes)
 from .core.distances import diversity_ratio, mean_pairwise_distance
 from .core.fused import FusedStep
 from .core.gan import (batch_logs, build_gan, compile_discriminator, compile_gan,
@@ -54,7 +54,8 @@ LIBRARY = [
     "DEFAULT_PRESET", "GANConfig", "PRESETS", "QUICK", "make_config", "quick_value",
     "rng_stream", "runs_dir", "set_seed",
     # data
-    "batch_plan", "default_image_count", "iterate_batches", "load_cartoon_faces", "load_dataset",
+    "batch_plan", "default_image_count", "describe_dataset", "iterate_batches",
+    "load_cartoon_faces", "load_dataset",
     "load_image_file", "load_image_folder", "make_dataset", "render_cartoon_faces", "scale_images",
     "unscale_images",
     # models, the combined GAN and one iteration

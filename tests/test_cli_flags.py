@@ -19,7 +19,7 @@ SAMPLE = {
     "d_augment": ("color", "color"), "d_spectral_norm": (None, True), "filters": ("8", 8),
     "r1_gamma": ("0.1", 0.1),
     "ema": ("0.99", 0.99), "precision": ("float32", "float32"), "flip_images": (None, False),
-    "epochs": ("3", 3),
+    "images_shown": ("50000", 50_000), "epochs": ("3", 3),
 }
 
 
@@ -98,7 +98,8 @@ def test_resume_changes_what_may_change_and_refuses_the_rest(tmp_path, capsys):
                ("--data", "noto-emoji"): "cannot resume with --data noto-emoji",
                ("--seed", "4"): "cannot resume with --seed 4",
                ("--num-images", "64"): "cannot resume with --num-images 64",
-               ("--preset", "dcgan"): "cannot resume with --preset"}
+               ("--preset", "dcgan"): "cannot resume with --preset",
+               ("--images-shown", "5000"): "this run counts its length in epochs"}
     for argv, needle in refused.items():
         code = cli.main(["train", "--resume", "--run-dir", str(run_dir), *argv, "--no-progress"])
         err = capsys.readouterr().err

@@ -64,6 +64,7 @@ def test_find_run_returns_a_run_that_load_run_can_open(faces32, tmp_path):
 def test_find_preset_names_a_presets_run_whatever_its_length():
     assert gh.find_preset(gh.make_config("cartoon")) == "cartoon"
     assert gh.find_preset(gh.make_config("cartoon", epochs=6)) == "cartoon"
+    assert gh.find_preset(gh.make_config("dcgan", images_shown=50_000)) == "dcgan"
     assert gh.find_preset(gh.make_config("cartoon", precision="mixed_bfloat16")) == "cartoon"
     assert gh.find_preset(gh.make_config("mlwhiz")) == "mlwhiz"
     assert gh.find_preset(gh.make_config("cartoon-v5")) == "cartoon-v5"

@@ -11,7 +11,7 @@ from pathlib import Path
 from .config import PRESETS, GANConfig, make_config
 
 # Settings that change how long or how fast a run trains, not the recipe it follows.
-NOT_RECIPE = ("epochs", "precision")
+NOT_RECIPE = ("images_shown", "epochs", "precision")
 
 
 def find_run(candidates) -> Path | None:
@@ -47,9 +47,9 @@ def find_preset(config: GANConfig, ignore=NOT_RECIPE) -> str | None:
 
     Args:
         config: a run's :class:`GANConfig` (e.g. ``load_run(...).config``).
-        ignore: settings that may differ from the preset's (by default the number of
-            epochs and the compute precision: a shorter run of ``cartoon`` is still
-            ``cartoon``).
+        ignore: settings that may differ from the preset's (by default the run's
+            length, in images shown or epochs, and the compute precision: a shorter run
+            of ``cartoon`` is still ``cartoon``).
 
     Returns:
         The first name in ``PRESETS`` whose every other setting equals ``config``'s.
