@@ -174,3 +174,29 @@ def test_part_certainty_tells_between_two_parts_from_like_none(tmp_path, capsys)
     with pytest.raises(SystemExit):
         tool.main(["--count", "1"])
     assert "--count must be at least 2" in capsys.readouterr().err
+
+
+def test_own_folders_renders_svgs_on_white_and_draws_real_above_samples(tmp_path):
+    from PIL import Image
+
+    import gan_helpers as gh
+
+    svgs = tmp_path / "svg"
+    svgs.mkdir()
+    for i, colour in enumerate(("#d22", "#2a2", "#22d", "#dd2")):
+        (svgs / f"{i}.svg").write_text(
+            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 72 72">'
+            f'<circle cx="36" cy="36" r="20" fill="{colour}"/></svg>')
+    tool = _load("own_folders")
+    assert tool.main(["render", str(svgs), str(tmp_path / "png")]) == 0
+    with Image.open(tmp_path / "png" / "0.png") as image:
+        assert image.size == (128, 128) and image.mode == "RGB"
+        assert image.getpixel((2, 2)) == (255, 255, 255)  # transparent became white
+        assert image.getpixel((64, 64))[0] > 150  # the red circle
+    run_dir = tmp_path / "run"
+    gh.train(data=str(tmp_path / "png"), image_size=32, batch_size=4, filters=8, latent_dim=16,
+             epochs=1, run_dir=run_dir, progress=False)
+    out = tmp_path / "figure.png"
+    assert tool.main(["figure", f"circles={run_dir}", "--out", str(out), "--count", "3"]) == 0
+    with Image.open(out) as image:
+        assert image.size[0] > 100 and image.size[1] > 100
