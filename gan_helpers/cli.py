@@ -368,11 +368,15 @@ def _sample(args) -> int:
 
 
 def _prepare(args) -> int:
-    from .core.data import export_images, load_dataset
+    from .core.data import describe_dataset, export_images, load_dataset
     from .core.viz import save_image_grid
 
     images = load_dataset(args.data, args.image_size, count=args.num_images)
     print(f"{args.data}: {len(images)} images of {args.image_size} px ready")
+    line, warning = describe_dataset(args.data, images, args.num_images)
+    print(line)  # what train will say before it starts
+    if warning:
+        print(f"warning: {warning}")
     if args.preview:
         save_image_grid(images[:64], args.preview, ncols=8)
         print(f"preview: {args.preview}")

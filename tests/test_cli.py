@@ -68,6 +68,7 @@ def test_train_sample_and_prepare_through_python_m(tmp_path):
                "--preview", str(tmp_path / "preview.png"))
     assert done.returncode == 0, done.stderr
     assert "40 images of 32 px" in done.stdout and (tmp_path / "preview.png").exists()
+    assert f"{folder}: 40 image files; scaled from 32x32 px" in done.stdout  # as train says
 
     run_dir = tmp_path / "run"
     done = run("train", "--data", str(folder), "--image-size", "32", "--batch-size", "8",
