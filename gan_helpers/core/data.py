@@ -691,7 +691,7 @@ def describe_dataset(source, images: np.ndarray, limit: int | None = None) -> tu
                      f"(median; smallest side {min(min(wh) for wh in sizes)} px) to {side} px")
     warning = None
     if count < quick_value(SMALL_DATASET, 32):  # quick mode's 256 images are not a risk
-        warning = (f"{count:,} images is few: at the default's length a GAN can learn fewer than "
+        warning = (f"{count:,} images is few: a GAN trained long can learn a set under "
                    f"{SMALL_DATASET:,} images by heart; the end of the run says whether its "
                    f"samples copy them (more images is the cure)")
     return line, warning
