@@ -17,7 +17,7 @@ Two steps, both offline (npm's registry and Debian's packages are reachable; not
    shows, real images above the samples of each run::
 
        python research/own_folders.py figure --out docs/images/own-folders.png \\
-           "Noto emoji, 102 faces=runs/own/noto" "OpenMoji, 4,495 drawings=runs/own/openmoji"
+           "Noto emoji, 102 faces=runs/own/noto" "OpenMoji, 4,495 emoji=runs/own/openmoji"
 
 Where the answer is: docs/results.md, "Your own folder".
 """
@@ -59,22 +59,27 @@ def render(svg_dir: Path, out_dir: Path) -> int:
 
 
 def figure(runs: list[tuple[str, Path]], out: Path, count: int = 12, seed: int = 0) -> None:
-    """For each (title, run folder): a row of its training images and a row of its samples."""
+    """For each (title, run folder): a row of its training images (once for runs on the
+    same data in a row) and a row of its samples, titled with its preset and images shown."""
     import matplotlib
 
     matplotlib.use("Agg")
     import gan_helpers as gh
 
-    rows, labels = [], []
+    rows, labels, last = [], [], None
     for title, run_dir in runs:
         run = gh.load_run(run_dir)
-        real = gh.load_dataset(run.data, run.config.image_size, progress=False)
-        picks = np.random.default_rng(seed).choice(len(real), size=count, replace=False)
+        if run.data != last:
+            real = gh.load_dataset(run.data, run.config.image_size, progress=False)
+            picks = np.random.default_rng(seed).choice(len(real), size=count, replace=False)
+            rows.append(np.asarray(real)[np.sort(picks)])
+            labels.append(f"{title}: training images")
+            last = run.data
         noise = gh.sample_noise(np.random.default_rng(seed), count, run.config.latent_dim)
+        rows.append(run.sample(noise))
         shown = run.step * run.config.batch_size
-        rows += [np.asarray(real)[np.sort(picks)], run.sample(noise)]
-        labels += [f"{title}: training images",
-                   f"the default, no flags: samples after {shown:,} images shown"]
+        labels.append(f"{gh.find_preset(run.config) or 'custom'}: samples after {shown:,} "
+                      f"images shown")
     axes = gh.plot_image_rows(rows, labels, figsize=(count * 0.9, 1.25 * len(rows)))
     axes[0].figure.savefig(out, dpi=80, bbox_inches="tight")
     print(f"wrote {out}")
