@@ -126,12 +126,21 @@ def test_the_data_line_names_files_unreadable_ones_and_source_sizes(tmp_path):
     (folder / "broken.png").write_bytes(b"not a png")
     with pytest.warns(UserWarning, match="broken.png"):
         images = data.load_dataset(str(folder), 32, progress=False)
-    line, warning = data.describe_dataset(str(folder), images)
-    assert line == (f"{folder}: 4 image files, 1 could not be read; scaled from 60x70 px "
+    whole, warning = data.describe_dataset(str(folder), images)
+    assert whole == (f"{folder}: 4 image files, 1 could not be read; scaled from 60x70 px "
                     f"(median; smallest side 40 px) to 32 px")
     assert warning is not None and "3 images is few" in warning
     line, warning = data.describe_dataset(str(folder), images[:2], limit=2)
     assert "the first 2 used" in line and "could not be read" not in line
+    # a zip of the same files reads the same (its sizes from the members' headers)
+    import zipfile
+    archive = tmp_path / "drawings.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in sorted(folder.iterdir()):
+            zipped.write(path, path.name)
+    assert data.describe_dataset(str(archive), images)[0] == whole.replace(str(folder), str(archive))
+    sizes, unreadable = data.scan_image_sizes(archive, limit=4)
+    assert sorted(map(tuple, sizes)) == [(40, 50), (60, 70), (80, 90)] and len(unreadable) == 1
     many = np.zeros((2_000, 8, 8, 3), np.uint8)
     assert data.describe_dataset("cartoon-faces", many)[1] is None
     assert data.describe_dataset("noto-emoji", many[:20])[1] is not None

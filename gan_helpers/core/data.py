@@ -130,19 +130,33 @@ def list_image_files(folder) -> list[Path]:
     return found
 
 
-def scan_image_sizes(folder) -> tuple[np.ndarray, list[tuple[str, str]]]:
-    """Width and height of every image under ``folder``, read from headers (no decoding).
+def scan_image_sizes(folder, limit: int | None = None) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """Width and height of every image under ``folder`` (or in a zip of images), read from
+    headers (no decoding).
+
+    Args:
+        limit: only the first ``limit`` files, in the order the loader takes them.
 
     Returns:
         (sizes, unreadable): int (N, 2) array of (width, height), and (path, reason) pairs.
     """
+    folder = Path(folder)
     sizes, unreadable = [], []
-    for path in list_image_files(folder):
+
+    def read(name, opener):
         try:
-            with Image.open(path) as image:
+            with opener() as handle, Image.open(handle) as image:
                 sizes.append(image.size)
         except Exception as error:  # noqa: BLE001
-            unreadable.append((str(path), type(error).__name__))
+            unreadable.append((name, type(error).__name__))
+
+    if folder.is_file():
+        with zipfile.ZipFile(folder) as archive:
+            for info in _zip_members(archive)[:limit]:
+                read(info.filename, lambda info=info: archive.open(info))
+    else:
+        for path in list_image_files(folder)[:limit]:
+            read(str(path), lambda path=path: open(path, "rb"))
     return np.asarray(sizes, dtype=np.int64).reshape(-1, 2), unreadable
 
 
@@ -638,23 +652,10 @@ SMALL_DATASET = 1_000
 (docs/results.md, "Your own folder"): :func:`describe_dataset` warns."""
 
 
-def _source_sizes(path: Path, count: int) -> list[tuple[int, int]]:
-    """Width and height of the first ``count`` images in a folder or zip, read from their
-    headers (nothing is decoded); files whose header cannot be read are left out."""
-    def size(opener):
-        try:
-            with opener() as handle, Image.open(handle) as image:
-                return image.size
-        except Exception:  # noqa: BLE001 - unreadable: the decode skips it and says why
-            return None
-
-    if path.is_file():
-        with zipfile.ZipFile(path) as archive:
-            members = _zip_members(archive)[:count]
-            sizes = [size(lambda m=m: archive.open(m)) for m in members]
-    else:
-        sizes = [size(lambda f=f: open(f, "rb")) for f in list_image_files(path)[:count]]
-    return [s for s in sizes if s is not None]
+def _folder_count(count: int | None) -> int | None:
+    """How many of a folder's images :func:`load_dataset` takes for ``count``: all, but the
+    first 256 in quick mode."""
+    return default_image_count() if count is None and QUICK else count
 
 
 def describe_dataset(source, images: np.ndarray, limit: int | None = None) -> tuple[str, str | None]:
@@ -678,17 +679,16 @@ def describe_dataset(source, images: np.ndarray, limit: int | None = None) -> tu
                 files = len(_zip_members(archive))
         else:
             files = len(list_image_files(path))
-        if limit is None and QUICK:
-            limit = default_image_count()  # what load_dataset used
+        limit = _folder_count(limit)  # what load_dataset used
         used = min(files, limit) if limit else files
         line = f"{path}: {files:,} image files" + (f", the first {used:,} used" if used < files else "")
         if used > count:
             line += f", {used - count:,} could not be read"
-        sizes = _source_sizes(path, used)
-        if sizes:
-            widths, heights = sorted(w for w, _ in sizes), sorted(h for _, h in sizes)
-            line += (f"; scaled from {widths[len(sizes) // 2]}x{heights[len(sizes) // 2]} px "
-                     f"(median; smallest side {min(min(wh) for wh in sizes)} px) to {side} px")
+        sizes, _ = scan_image_sizes(path, limit=used)
+        if len(sizes):
+            width, height = np.sort(sizes, axis=0)[len(sizes) // 2]
+            line += (f"; scaled from {width}x{height} px (median; smallest side "
+                     f"{sizes.min()} px) to {side} px")
     warning = None
     if count < quick_value(SMALL_DATASET, 32):  # quick mode's 256 images are not a risk
         warning = (f"{count:,} images is few: a GAN trained long can learn a set under "
@@ -718,8 +718,6 @@ def load_dataset(source: str = CARTOON_FACES, image_size: int = 64, count: int |
         raise FileNotFoundError(
             f"dataset {source!r} is neither a built-in dataset ({', '.join(DATASETS)}) "
             f"nor an existing folder or zip file")
-    if count is None and QUICK:
-        count = default_image_count()
-    images, _ = load_image_folder(path, image_size, max_images=count, cache_dir=cache_dir,
-                                  progress=progress)
+    images, _ = load_image_folder(path, image_size, max_images=_folder_count(count),
+                                  cache_dir=cache_dir, progress=progress)
     return images
