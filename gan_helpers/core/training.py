@@ -236,8 +236,8 @@ def _check_resumable(saved: dict, explicit: dict) -> tuple[GANConfig, dict]:
         ValueError: one line, for a field in :data:`FIXED_ON_RESUME` that differs.
     """
     # Normalised (lists from JSON become tuples); a field newer than the run has its default,
-    # except the image count: a run saved without one counts epochs.
-    saved = GANConfig.from_dict({**GANConfig().to_dict(), "images_shown": 0, **saved}).to_dict()
+    # but for the image count: from_dict reads a run saved without one as counting epochs.
+    saved = GANConfig.from_dict(saved).to_dict()
     unit, other = ("images_shown", "epochs") if saved["images_shown"] else \
         ("epochs", "images_shown")
     if explicit.get(other):
