@@ -72,12 +72,15 @@ def test_quick_mode_shortens_either_unit_to_two_epochs(monkeypatch):
                                  given).quick_length
 
 
-def test_a_new_run_counted_in_images_repeats_a_small_dataset(faces32, tmp_path, monkeypatch):
+def test_a_new_run_counted_in_images_repeats_a_small_dataset(faces32, tmp_path, monkeypatch,
+                                                             capsys):
     monkeypatch.setattr(training, "default_image_count", lambda: 64)
-    run = gh.train(images=faces32[:24], run_dir=tmp_path / "run", images_shown=200,
-                   progress=False, **TINY)
+    run = gh.train(images=faces32[:24], run_dir=tmp_path / "run", images_shown=200, **TINY)
     # 24 images x 3 = 72 per epoch = 4 steps of 16 = 64 images; 200 / 64 -> 3 epochs
     assert (run.epoch, run.step) == (3, 12)
+    out = capsys.readouterr().out
+    assert "each shown 3 times per epoch" in out and "(192 images shown)" in out
+    assert "images=64," in out and "images=192," in out  # the bars count images as well
     saved = json.loads((run.run_dir / "config.json").read_text())
     assert saved["repeat"] == 3 and saved["num_images"] == 24
     assert saved["config"]["images_shown"] == 200 and saved["config"]["epochs"] == 3

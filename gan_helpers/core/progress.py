@@ -21,4 +21,4 @@ def progress_bar(iterable=None, *, total: int | None = None, desc: str = "", uni
     from tqdm.std import tqdm
 
     return tqdm(iterable, total=total, initial=initial, desc=desc, unit=unit,
-                disable=not enabled, leave=leave, file=sys.stdout, ncols=110, mininterval=1.0)
+                disable=not enabled, leave=leave, file=sys.stdout, ncols=130, mininterval=1.0)

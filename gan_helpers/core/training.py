@@ -663,8 +663,10 @@ def _epoch_loop(job: TrainingJob, plan: RunPlan, *, monitor, progress, checkpoin
                                 "seconds": round(time.perf_counter() - start, 3)})
             _warn(run, monitor.update(run.step, logs), bar)
             bar.update(1)
-            bar.set_postfix(d_loss=f"{logs['d_loss']:.3f}", g_loss=f"{logs['g_loss']:.3f}",
-                            D_x=f"{logs['d_real']:.2f}", D_G_z=f"{logs['d_fake']:.2f}", refresh=False)
+            bar.set_postfix({"images": f"{run.step * config.batch_size:,}",  # in this order
+                             "d_loss": f"{logs['d_loss']:.3f}", "g_loss": f"{logs['g_loss']:.3f}",
+                             "D_x": f"{logs['d_real']:.2f}", "D_G_z": f"{logs['d_fake']:.2f}"},
+                            refresh=False)
             if checkpoint_minutes and time.perf_counter() - last_save > 60 * checkpoint_minutes \
                     and step_in_epoch < steps:
                 _save(run, rng, step_in_epoch, time.perf_counter() - start)
