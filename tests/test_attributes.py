@@ -94,6 +94,22 @@ def test_near_duplicate_share_flags_repeated_faces(faces32):
     assert attr.near_duplicate_share(repeated, real_b)["share"] == pytest.approx(1.0)
 
 
+def test_exact_twins_in_the_data_do_not_hide_copies_or_collapse(faces32):
+    """A dataset holding some pictures twice (OpenMoji: 0.2 %) used to set both thresholds to
+    0 once 1 % of its images had a twin, so collapse and copies both read 0 %."""
+    from gan_helpers.evaluation.metrics import memorisation_check
+
+    real = np.concatenate([faces32[:150], faces32[:10]])  # 20 of 160 images have an exact twin
+    repeated = np.concatenate([faces32[200:220]] * 8)
+    shares = attr.near_duplicate_share(repeated, real)
+    assert shares["threshold"] > 0 and shares["share"] == pytest.approx(1.0)
+    assert shares["real_share"] >= 20 / 160  # the twins themselves still count as close
+    copies = memorisation_check(gh.scale_images(faces32[:64]), real, probe_count=160)
+    assert copies["close_threshold"] > 0 and copies["memorised"]
+    from gan_helpers.core.distances import twin_threshold
+    assert twin_threshold(np.zeros(5)) == 0.0
+
+
 @pytest.fixture(scope="module")
 def classifier():
     # Session cache folder (conftest): trained once in quick mode, loaded after that.

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..core.config import quick_value
 from ..core.files import atomic_path, write_text_atomic
-from ..core.distances import nearest_neighbours, neighbour_radii, pairwise_distances
+from ..core.distances import nearest_neighbours, neighbour_radii, pairwise_distances, twin_threshold
 from .metrics import frechet_distance
 from ..core.progress import progress_bar
 
@@ -451,7 +451,8 @@ def near_duplicate_share(samples, real, percentile: float = 1.0) -> dict[str, fl
     A sample counts when its nearest *other* sample (RMS pixel distance) is closer than
     the ``percentile``-th percentile of the same distance among as many real images: real
     faces have such a close twin ``percentile`` % of the time, so a generator that repeats
-    faces scores far above it. Works on any dataset.
+    faces scores far above it. Exact duplicates among the real images are left out of that
+    percentile (:func:`gan_helpers.core.distances.twin_threshold`). Works on any dataset.
 
     Args:
         samples, real: (N, H, W, C) uint8 or float in [-1, 1], the same N ideally.
@@ -462,7 +463,7 @@ def near_duplicate_share(samples, real, percentile: float = 1.0) -> dict[str, fl
     """
     _, real_nn = nearest_neighbours(real, real, exclude_self=True)
     _, fake_nn = nearest_neighbours(samples, samples, exclude_self=True)
-    threshold = float(np.percentile(real_nn, percentile))
+    threshold = twin_threshold(real_nn, percentile)
     return {"share": round(float(np.mean(fake_nn < threshold)), 4),
             "threshold": round(threshold, 4),
             "real_share": round(float(np.mean(real_nn < threshold)), 4)}

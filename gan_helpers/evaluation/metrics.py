@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.distances import _as_float, nearest_neighbours
+from ..core.distances import _as_float, nearest_neighbours, twin_threshold
 
 
 # --- Sliced Wasserstein distance on Laplacian-pyramid patches (Karras et al. 2018) -------
@@ -125,7 +125,8 @@ def memorisation_check(samples, training_images, probe_count: int = 512, seed: i
 
     Returns:
         ``sample_nn_median``, ``real_nn_median``, ``close_threshold`` (the 1st percentile of
-        the real-vs-real distances), ``close_fraction`` (samples below it; ~0.01 or less is
+        the real-vs-real distances, exact duplicates left out:
+        :func:`gan_helpers.core.distances.twin_threshold`), ``close_fraction`` (samples below it; ~0.01 or less is
         normal, as for real images), ``memorised`` (``close_fraction > 0.05``) and the
         nearest-neighbour ``indices``/``distances`` of the samples.
     """
@@ -136,7 +137,7 @@ def memorisation_check(samples, training_images, probe_count: int = 512, seed: i
     _, real_nn = nearest_neighbours(training_images[order[:len(probe)]], training_images[order],
                                     exclude_self=True)
     indices, sample_nn = nearest_neighbours(samples, training_images)
-    threshold = float(np.percentile(real_nn, 1))
+    threshold = twin_threshold(real_nn, 1)
     close = float(np.mean(sample_nn < threshold))
     return {
         "sample_nn_median": round(float(np.median(sample_nn)), 4),
