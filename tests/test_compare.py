@@ -3,9 +3,10 @@ import inspect
 import json
 
 import pytest
+from project_files import ROOT
 
 from gan_helpers import cli
-from gan_helpers.core.config import DEFAULT_PRESET, PRESETS, QUICK, make_config
+from gan_helpers.core.config import COMPARE_PRESETS, DEFAULT_PRESET, PRESETS, QUICK, make_config
 from gan_helpers.evaluation.compare import compare_presets, markdown_tables, summarize
 
 TINY = dict(image_size=32, filters=8, latent_dim=16, batch_size=16)
@@ -164,3 +165,66 @@ def test_a_results_file_scored_the_old_way_is_not_continued(tmp_path):
     with pytest.raises(ValueError, match=r"results.json holds runs scored against another real "
                                          r"reference set"):
         compare_presets(["cartoon"], [0], out_dir=out)
+
+
+COMMITTED = ROOT / "data" / "compare"
+
+
+def test_the_committed_comparison_is_whole_and_scored_the_current_way():
+    """data/compare holds the full comparison notebook 07 shows (and reads with TRAIN = False):
+    every default recipe, both seeds, each trained to a quarter of its own epochs."""
+    from PIL import Image
+
+    from gan_helpers.evaluation.attributes import CLASSIFIER_VERSION
+    from gan_helpers.evaluation.compare import SCORED_AS, read_results
+
+    results = read_results(COMMITTED / "results.json")
+    protocol = results["protocol"]
+    assert protocol["scored_as"] == SCORED_AS and protocol["data"] == "cartoon-faces"
+    assert (protocol["epochs"], protocol["budget"], protocol["num_images"]) == ("preset", 0.25, 10_000)
+    assert not protocol["overrides"]
+    assert sorted(results["runs"]) == sorted(f"{p}-seed{s}" for p in COMPARE_PRESETS for s in (0, 1))
+    for record in results["runs"].values():
+        epochs = round(make_config(record["preset"]).epochs * 0.25)
+        assert record["epochs_done"] == epochs == len(record["curve"])
+        assert record["final"]["classifier_version"] == CLASSIFIER_VERSION
+    assert {row["preset"] for row in summarize(results)} == set(COMPARE_PRESETS)
+    with Image.open(COMMITTED / "samples.png") as picture:  # one row of samples per run
+        assert picture.height > picture.width
+
+
+def test_read_results_names_the_file_it_cannot_read(tmp_path):
+    from gan_helpers.evaluation.compare import read_results
+
+    with pytest.raises(FileNotFoundError, match=r"nowhere.json: no comparison results there"):
+        read_results(tmp_path / "nowhere.json")
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"runs": {', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"broken.json is not a comparison's results.json"):
+        read_results(broken)
+    other = tmp_path / "config.json"
+    other.write_text('{"config": {}}', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"config.json is not a comparison's results.json: it "
+                                         r"lacks 'protocol' or 'runs'"):
+        read_results(other)
+
+
+def test_notebook_07_shows_the_committed_comparison_without_training(monkeypatch):
+    """TRAIN = False: every cell runs on data/compare and the committed generator."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("GAN_QUICK", "1")
+    notebook = nbformat.read(ROOT / "notebooks" / "07_compare_recipes.ipynb", as_version=4)
+    configure = [c for c in notebook.cells if "TRAIN = True" in c.source]
+    assert len(configure) == 1
+    configure[0].source = configure[0].source.replace("TRAIN = True", "TRAIN = False", 1)
+    NotebookClient(notebook, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+    text = "".join(output.get("text", "") for cell in notebook.cells
+                   for output in cell.get("outputs", []))
+    assert "Read the 8 runs of the committed comparison; nothing was trained." in text
+    assert "real/real" in text and "samples closer than 99% of real pairs" in text
+    images = sum("image/png" in output.get("data", {}) for cell in notebook.cells
+                 for output in cell.get("outputs", []))
+    assert images == 3  # the curves, the committed samples, the closest pairs

@@ -142,7 +142,7 @@ def compare_presets(presets=COMPARE_PRESETS, seeds=(0, 1), epochs=None,
     out_dir.mkdir(parents=True, exist_ok=True)
     count = count or quick_value(512, 64)
     results_path = out_dir / "results.json"
-    results = json.loads(results_path.read_text(encoding="utf-8")) if results_path.exists() else {}
+    results = read_results(results_path) if results_path.exists() else {}
     if results.get("runs") and results.get("protocol", {}).get("scored_as") != SCORED_AS:
         raise ValueError(f"{results_path} holds runs scored against another real reference set "
                          f"(before compare used evaluate's): choose another output folder, or "
@@ -195,6 +195,29 @@ def compare_presets(presets=COMPARE_PRESETS, seeds=(0, 1), epochs=None,
                   **overrides)
     write_text_atomic(results_path, json.dumps(results, indent=1))
     write_comparison_figures(out_dir, results)
+    return results
+
+
+def read_results(path) -> dict:
+    """The content of a ``results.json`` that :func:`compare_presets` wrote.
+
+    Notebook 07 reads the committed one, ``data/compare/results.json`` (the full comparison
+    its stored outputs show), to show the comparison without training anything.
+
+    Raises:
+        FileNotFoundError, ValueError: one line that names the file.
+    """
+    path = Path(path)
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no comparison results there (python -m gan_helpers "
+                                f"compare --out FOLDER writes FOLDER/results.json)") from None
+    except (ValueError, UnicodeDecodeError) as error:  # JSONDecodeError is a ValueError
+        raise ValueError(f"{path} is not a comparison's results.json: {error}") from None
+    if not isinstance(results, dict) or not {"protocol", "runs"} <= set(results):
+        raise ValueError(f"{path} is not a comparison's results.json: it lacks 'protocol' "
+                         f"or 'runs'")
     return results
 
 
