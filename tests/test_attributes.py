@@ -95,8 +95,8 @@ def test_near_duplicate_share_flags_repeated_faces(faces32):
 
 
 def test_exact_twins_in_the_data_do_not_hide_copies_or_collapse(faces32):
-    """A dataset holding some pictures twice (OpenMoji: 0.2 %) used to set both thresholds to
-    0 once 1 % of its images had a twin, so collapse and copies both read 0 %."""
+    """A dataset holding some pictures twice (OpenMoji) used to set both thresholds to 0 once
+    1 % of its images had a twin, so collapse and copies both read 0 %."""
     from gan_helpers.evaluation.metrics import memorisation_check
 
     real = np.concatenate([faces32[:150], faces32[:10]])  # 20 of 160 images have an exact twin

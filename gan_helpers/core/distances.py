@@ -103,7 +103,7 @@ def nearest_neighbours(queries, references, exclude_self: bool = False, chunk: i
 
 SAME_PICTURE = 1 / 255
 """An RMS distance (images in [-1, 1]) below half an 8-bit grey level: the same picture, up
-to the rounding of the distance computation (float32, about 1e-3 for identical images)."""
+to the rounding of the distance computation (float32: up to about 1e-3 for identical images)."""
 
 
 def twin_threshold(real_nn, percentile: float = 1.0) -> float:
@@ -111,9 +111,9 @@ def twin_threshold(real_nn, percentile: float = 1.0) -> float:
     percentile of ``real_nn``, leaving out exact duplicates (below :data:`SAME_PICTURE`).
 
     The memorisation and near-duplicate checks count samples closer than this. A dataset
-    that holds some picture twice (OpenMoji does, 0.2 % of it) would otherwise set it to 0
-    as soon as a ``percentile`` % of its images have a twin, and no copy or collapse could
-    ever fall below it. 0 when every image has an exact twin.
+    that holds some pictures twice would otherwise set it to 0 as soon as ``percentile`` %
+    of its images have a twin, and no copy or collapse could ever fall below it (at 64 px,
+    10 % of OpenMoji's 4,495 emoji have one). 0 when every image has an exact twin.
     """
     real_nn = np.asarray(real_nn, dtype=np.float64)
     distinct = real_nn[real_nn >= SAME_PICTURE]
