@@ -227,4 +227,4 @@ def test_notebook_07_shows_the_committed_comparison_without_training(monkeypatch
     assert "real/real" in text and "samples closer than 99% of real pairs" in text
     images = sum("image/png" in output.get("data", {}) for cell in notebook.cells
                  for output in cell.get("outputs", []))
-    assert images == 3  # the curves, the committed samples, the closest pairs
+    assert images == 4  # the labelled faces, the curves, the committed samples, the closest pairs
