@@ -658,12 +658,13 @@ def _epoch_loop(job: TrainingJob, plan: RunPlan, *, monitor, progress, checkpoin
                 run.ema.update()
             run.step += 1
             step_in_epoch += 1
+            shown = run.step * config.batch_size  # images shown so far: history and bar
             run.history.append({"step": run.step, "epoch": run.epoch + 1,
-                                "images": run.step * config.batch_size, **logs,
+                                "images": shown, **logs,
                                 "seconds": round(time.perf_counter() - start, 3)})
             _warn(run, monitor.update(run.step, logs), bar)
             bar.update(1)
-            bar.set_postfix({"images": f"{run.step * config.batch_size:,}",  # in this order
+            bar.set_postfix({"images": f"{shown:,}",  # in this order
                              "d_loss": f"{logs['d_loss']:.3f}", "g_loss": f"{logs['g_loss']:.3f}",
                              "D_x": f"{logs['d_real']:.2f}", "D_G_z": f"{logs['d_fake']:.2f}"},
                             refresh=False)
