@@ -649,8 +649,8 @@ def render_emoji_faces(image_size: int = 64, font_path=None) -> np.ndarray:
 
 SMALL_DATASET = 1_000
 """Fewer unique images than this, and :func:`describe_dataset` warns that a run of the
-default's length may learn them by heart: 102 emoji faces were, 1,000 built-in faces were
-not (docs/results.md, "Your own folder"); where between it starts is not measured."""
+default's length may learn them by heart: 102 emoji faces were, 300 and 1,000 built-in
+faces were not (docs/results.md, "Your own folder"); 1,000 keeps a margin."""
 
 
 def _folder_count(count: int | None) -> int | None:
