@@ -693,8 +693,8 @@ def describe_dataset(source, images: np.ndarray, limit: int | None = None) -> tu
     warning = None
     if count < quick_value(SMALL_DATASET, 32):  # quick mode's 256 images are not a risk
         warning = (f"{count:,} images is few (under {SMALL_DATASET:,}): a GAN trained long can "
-                   f"learn a set this small by heart; the end of the run says whether its "
-                   f"samples copy them (more images is the cure)")
+                   f"learn a set this small by heart (more images is the cure); a training run "
+                   f"ends by saying whether its samples copy them")
     return line, warning
 
 
