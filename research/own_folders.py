@@ -12,12 +12,15 @@ Two steps, both offline (npm's registry and Debian's packages are reachable; not
    fonts-noto-color-emoji``).
 
 2. Train each set with no flag but ``--data`` (``python -m gan_helpers train --data
-   /tmp/sets/openmoji --run-dir runs/own/openmoji``), score it with ``python -m
-   gan_helpers evaluate --run-dir ... --pairs ...``, and draw the figure docs/results.md
-   shows, real images above the samples of each run::
+   /tmp/sets/openmoji --run-dir runs/own/openmoji``) and with the seed recipe at the same
+   budget (``--preset dcgan --images-shown 460000 --precision mixed_bfloat16 --run-dir
+   runs/own/openmoji-dcgan``), score each with ``python -m gan_helpers evaluate --run-dir
+   ... --pairs ...``, and draw the figure docs/results.md shows, real images above the
+   samples of each run (runs on the same data in a row share their row of real images)::
 
        python research/own_folders.py figure --out docs/images/own-folders.png \\
-           "Noto emoji, 102 faces=runs/own/noto" "OpenMoji, 4,495 emoji=runs/own/openmoji"
+           "Noto emoji, 102 faces=runs/own/noto" "Noto emoji=runs/own/noto-dcgan" \\
+           "OpenMoji, 4,495 emoji=runs/own/openmoji" "OpenMoji=runs/own/openmoji-dcgan"
 
 Where the answer is: docs/results.md, "Your own folder".
 """
